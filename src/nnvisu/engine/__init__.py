@@ -1,0 +1,40 @@
+"""The stateless PyTorch engine: pure functions, no I/O, no globals.
+
+``init_network`` makes a seeded MLP, ``train`` runs k optimizer steps from a given network and
+optimizer state and returns the new ones, ``evaluate`` scores and predicts. Everything a step
+depends on is an argument, so N calls of k steps give the weights of one call of N·k steps.
+"""
+
+from nnvisu.engine.network import (
+    ACTIVATIONS,
+    FEATURES,
+    NetSpec,
+    Network,
+    adapt_outputs,
+    forward,
+    init_network,
+    make_features,
+    transfer,
+)
+from nnvisu.engine.optim import BUFFERS, OPTIMIZERS
+from nnvisu.engine.trainer import (
+    Data,
+    DivergedError,
+    Evaluation,
+    Metrics,
+    OptimizerState,
+    TrainOptions,
+    TrainResult,
+    dropout_masks,
+    evaluate,
+    penalty_grad,
+    stream_seed,
+    train,
+)
+
+__all__ = [
+    "ACTIVATIONS", "BUFFERS", "FEATURES", "OPTIMIZERS", "Data", "DivergedError", "Evaluation",
+    "Metrics", "NetSpec", "Network", "OptimizerState", "TrainOptions", "TrainResult",
+    "adapt_outputs", "dropout_masks", "evaluate", "forward", "init_network", "make_features",
+    "penalty_grad", "stream_seed", "train", "transfer",
+]  # fmt: skip

@@ -1,0 +1,162 @@
+"""Wire protocol v1: typed messages, limits, validation, JSON encode/decode.
+
+Requests and replies are msgspec Structs tagged by ``"type"`` (:mod:`.messages`). Decoding
+checks types, ranges and sizes in C and rejects unknown fields everywhere (typo protection);
+then :func:`check` validates what spans fields (:mod:`.checks`). Any failure raises
+:class:`ProtocolError`, whose message names the field, the value and what is allowed
+(:mod:`.errors`). This package does not import torch. docs/protocol.md shows every message.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import msgspec
+
+from nnvisu.protocol.checks import check
+from nnvisu.protocol.errors import ProtocolError, from_msgspec, request_id, show
+from nnvisu.protocol.messages import (
+    ACTIVATION_NAMES,
+    BUFFER_NAMES,
+    COORD_LIMIT,
+    ERROR_CODES,
+    FEATURE_NAMES,
+    FLOAT32_MAX,
+    LIMITS,
+    MAX_CLASSES,
+    MAX_COUNT,
+    MAX_HIDDEN_LAYERS,
+    MAX_MESSAGE_BYTES,
+    MAX_NEURONS,
+    MAX_POINTS,
+    MAX_REQUEST_MS,
+    MAX_SEED,
+    MAX_STEPS,
+    MAX_TIME_BUDGET_MS,
+    OPTIMIZER_NAMES,
+    REQUEST_TYPES,
+    Buffers,
+    Config,
+    DataReply,
+    DatasetSummary,
+    ErrorCode,
+    ErrorReply,
+    Evaluate,
+    EvaluateResult,
+    GenerateData,
+    Info,
+    InfoResult,
+    InitNetwork,
+    NetworkData,
+    NetworkReply,
+    OptimizerState,
+    Point,
+    Reply,
+    Request,
+    TrainStep,
+    TrainStepResult,
+)
+
+_JSON_DECODER = msgspec.json.Decoder(Request)
+_ANY_DECODER = msgspec.json.Decoder()
+_ENCODER = msgspec.json.Encoder()
+_INTERNAL = b'{"type":"error","id":null,"code":"internal","message":"internal error","field":null}'
+
+Text = str | bytes | bytearray | memoryview
+
+
+def decode_request(message: Text | dict[str, Any]) -> Request:
+    """Decode and fully validate a request (JSON text, or a dict parsed from JSON).
+
+    Raises:
+        ProtocolError: the request is malformed; ``request_id`` is its id if that is valid.
+    """
+    if not isinstance(message, (dict, str, bytes, bytearray, memoryview)):
+        raise ProtocolError("invalid", f"a message must be a JSON object, got {show(message)}")
+    try:
+        if isinstance(message, dict):
+            request: Request = msgspec.convert(message, Request)
+        else:
+            request = _JSON_DECODER.decode(message)
+    except msgspec.ValidationError as error:
+        raw = message if isinstance(message, dict) else _decode_any(message)
+        raise from_msgspec(str(error), raw) from None
+    except msgspec.DecodeError as error:
+        raise _not_json(error) from None
+    try:
+        check(request)
+    except ProtocolError as error:
+        error.request_id = request.id
+        raise
+    return request
+
+
+def _decode_any(message: Text) -> Any:
+    """Parse without a schema, only to find the value an error is about."""
+    try:
+        return _ANY_DECODER.decode(message)
+    except msgspec.DecodeError as error:
+        try:  # msgspec refuses numbers beyond float64 (1e999); Python's json reads them as inf
+            return json.loads(message if isinstance(message, str) else bytes(message))
+        except ValueError:  # typed decoding can fail before it reaches bad syntax
+            raise _not_json(error) from None
+
+
+def _not_json(error: Exception) -> ProtocolError:
+    return ProtocolError("invalid", f"the message is not valid JSON: {error}")
+
+
+def encode(reply: Any) -> bytes:
+    """Encode a reply (a Struct, or a dict from :func:`nnvisu.handle_message`) as JSON."""
+    return _ENCODER.encode(reply)
+
+
+def handle_json(text: Text) -> bytes:
+    """Decode a JSON request, dispatch it, encode the reply. Never raises.
+
+    Messages over :data:`MAX_MESSAGE_BYTES` get a ``too_large`` error (with the request's id
+    when it can be read cheaply).
+    """
+    try:
+        from nnvisu.dispatch import handle_request  # not at the top: dispatch imports us
+
+        started = time.perf_counter()
+        size = len(text) if not isinstance(text, str) or text.isascii() else len(text.encode())
+        if size > MAX_MESSAGE_BYTES:
+            return encode(_too_large(text, size))
+        try:
+            request = decode_request(text)
+        except ProtocolError as error:
+            return encode(error.reply())
+        return encode(handle_request(request, started))
+    except Exception:  # nothing may escape into the host's event loop
+        return _INTERNAL
+
+
+class _IdOnly(msgspec.Struct):
+    id: Any = None
+
+
+def _too_large(text: Text, size: int) -> ErrorReply:
+    rid = None
+    if size <= 8 * MAX_MESSAGE_BYTES:  # skipping over the rest to read the id is cheap
+        try:
+            rid = request_id({"id": msgspec.json.decode(text, type=_IdOnly).id})
+        except msgspec.MsgspecError:
+            rid = None
+    message = f"the message is {size} bytes; the limit is {MAX_MESSAGE_BYTES} bytes"
+    return ErrorReply(id=rid, code="too_large", message=message)
+
+
+__all__ = [
+    "ACTIVATION_NAMES", "BUFFER_NAMES", "Buffers", "COORD_LIMIT", "Config", "DataReply",
+    "DatasetSummary", "ERROR_CODES", "ErrorCode", "ErrorReply", "Evaluate", "EvaluateResult",
+    "FEATURE_NAMES", "FLOAT32_MAX", "GenerateData", "Info", "InfoResult", "InitNetwork", "LIMITS",
+    "MAX_CLASSES", "MAX_COUNT", "MAX_HIDDEN_LAYERS", "MAX_MESSAGE_BYTES", "MAX_NEURONS",
+    "MAX_POINTS", "MAX_REQUEST_MS", "MAX_SEED", "MAX_STEPS", "MAX_TIME_BUDGET_MS", "NetworkData",
+    "NetworkReply", "OPTIMIZER_NAMES", "OptimizerState", "Point", "ProtocolError", "REQUEST_TYPES",
+    "Reply", "Request", "TrainStep", "TrainStepResult", "check", "decode_request", "encode",
+    "handle_json", "request_id",
+]  # fmt: skip
