@@ -1,0 +1,89 @@
+// The widget's layout and wiring: header (transport + metrics), training settings, the data /
+// network / output panels, the timeline, and the status line. One function per view; its
+// cleanup stops this view's loop and drops every listener.
+import { TrainingLoop } from "./loop";
+import { ProtocolClient } from "./protocolClient";
+import { openSession } from "./session";
+import type { WidgetModel } from "./state";
+import { mountArchitecture } from "./ui/architecture";
+import { mountDataCanvas } from "./ui/canvas";
+import { mountDataPanel } from "./ui/dataPanel";
+import { mountDataTools } from "./ui/dataTools";
+import { cleanups, h, uid, type Cleanup } from "./ui/dom";
+import { mountHyperparams } from "./ui/hyperparams";
+import { mountMetrics, mountStatus } from "./ui/metrics";
+import { mountTransport, togglePlay } from "./ui/transport";
+
+/** Elements that act on Space themselves (typing, pressing, ticking): Space is theirs. */
+const SPACE_TAKERS =
+  "input, textarea, select, button, a[href], summary, [contenteditable]:not([contenteditable='false']), [role='button'], [role='checkbox'], [role='radio'], [role='switch'], [role='textbox'], [role='slider']";
+
+function panel(title: string, cls: string, ...children: HTMLElement[]): HTMLElement {
+  const id = uid("panel");
+  return h("section", { class: `nnv-panel ${cls}`, "aria-labelledby": id }, h("h3", { class: "nnv-panel-title", id }, title), ...children);
+}
+
+export function mountApp(model: WidgetModel, el: HTMLElement): Cleanup {
+  const done = cleanups();
+  const session = openSession(model);
+  const loopClient = new ProtocolClient(model);
+  const loop = new TrainingLoop(model, loopClient, { onApplied: (net, data) => session.refresher.markFresh(net, data) });
+
+  const transport = h("div", { class: "nnv-transport", role: "group", "aria-label": "Training" });
+  const metrics = h("dl", { class: "nnv-metrics" });
+  const hyper = h("div", { class: "nnv-hyper", role: "group", "aria-label": "Training settings" });
+  const dataControls = h("div", { class: "nnv-stack" });
+  const architecture = h("div", { class: "nnv-architecture" });
+  const canvas = h("div", { class: "nnv-canvas" });
+  const tools = h("div", { class: "nnv-tools" });
+  const status = h("div", { class: "nnv-status" });
+  // Filled by the network diagram, loss chart and timeline modules.
+  const network = h("div", { class: "nnv-network" });
+  const chart = h("div", { class: "nnv-chart" });
+  const timeline = h("div", { class: "nnv-timeline" });
+
+  const root = h(
+    "div",
+    // Lumino (JupyterLab) skips its keyboard shortcuts for keys pressed inside this element.
+    { class: "nnvisu", "data-lm-suppress-shortcuts": "true" },
+    h("header", { class: "nnv-header" }, transport, metrics),
+    hyper,
+    h(
+      "div",
+      { class: "nnv-main" },
+      panel("Data", "nnv-panel--data", dataControls),
+      panel("Network", "nnv-panel--network", architecture, network),
+      panel("Output", "nnv-panel--output", canvas, tools, chart),
+    ),
+    timeline,
+    status,
+  );
+  el.append(root);
+
+  done.add(mountTransport(model, transport, loop, session.reshaper));
+  done.add(mountMetrics(model, metrics));
+  done.add(mountHyperparams(model, hyper));
+  done.add(mountDataPanel(model, dataControls, session.generator));
+  done.add(mountArchitecture(model, architecture));
+  done.add(mountDataCanvas(model, canvas));
+  done.add(mountDataTools(model, tools));
+  done.add(mountStatus(model, status));
+
+  // Space plays/pauses anywhere in the widget, except where Space already means something.
+  root.addEventListener("keydown", (e) => {
+    if (e.key !== " " || e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
+    const taker = e.target instanceof Element ? e.target.closest(SPACE_TAKERS) : null;
+    if (taker && root.contains(taker)) return;
+    e.preventDefault();
+    e.stopPropagation();
+    togglePlay(model, loop);
+  });
+
+  return () => {
+    done.run();
+    loop.dispose();
+    loopClient.dispose();
+    session.close();
+    root.remove();
+  };
+}

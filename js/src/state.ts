@@ -1,0 +1,213 @@
+// The widget's synced state: one TypeScript interface mirroring the Python traits (see the
+// contract's trait list), the model API both hosts provide, and defaults for missing keys.
+import type { ModelConfig, NetworkJSON } from "./nn/forward";
+
+export type Problem = "classification" | "regression";
+
+export const FEATURES = ["x", "y", "x2", "y2", "xy", "sinx", "siny"] as const;
+export const ACTIVATIONS = ["relu", "tanh", "sigmoid", "linear", "leaky_relu", "elu", "gelu", "silu", "sine"] as const;
+export const OPTIMIZERS = ["sgd", "adam", "adamw", "rmsprop"] as const;
+export type Optimizer = (typeof OPTIMIZERS)[number];
+
+export const MAX_CLASSES = 8;
+export const MAX_HIDDEN_LAYERS = 8;
+export const MAX_NEURONS = 64;
+export const MAX_POINTS = 10_000;
+export const MAX_SEED = 2 ** 31 - 1;
+
+/** A full protocol config (Python fills every key at construction). */
+export interface TrainConfig extends ModelConfig {
+  optimizer: Optimizer;
+  learning_rate: number;
+  momentum: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  alpha: number;
+  weight_decay: number;
+  l1: number;
+  l2: number;
+  dropout: number;
+  batch_size: number | null;
+  steps: number;
+  time_budget_ms: number | null;
+  seed: number;
+}
+
+export interface Point {
+  x: number;
+  y: number;
+  /** Class index (classification) or target value (regression). */
+  label: number;
+  test: boolean;
+}
+
+export interface ParamBuffers {
+  weights: number[][][];
+  biases: number[][];
+}
+
+export interface OptimizerState {
+  optimizer: string;
+  step: number;
+  global_step: number;
+  buffers: Record<string, ParamBuffers>;
+}
+
+export interface Metrics {
+  train_loss: number | null;
+  test_loss: number | null;
+  accuracy: number | null;
+  test_accuracy: number | null;
+  global_step: number;
+  epoch: number;
+}
+
+export interface HistoryEntry {
+  step: number;
+  train_loss: number | null;
+  test_loss: number | null;
+  accuracy: number | null;
+  test_accuracy: number | null;
+}
+
+export interface Status {
+  state: "idle" | "training" | "error";
+  message: string;
+}
+
+export interface DatasetSettings {
+  name: string;
+  n: number;
+  noise: number;
+  num_classes: number;
+  seed: number;
+  test_ratio: number;
+}
+
+export interface ViewSettings {
+  show_test: boolean;
+  discretize: boolean;
+  tool: "add" | "erase";
+  selected_class: number;
+  /** Label of new points in regression. */
+  value: number;
+  eraser_radius: number;
+}
+
+export interface Traits {
+  data: Point[];
+  config: TrainConfig;
+  network: NetworkJSON;
+  optimizer_state: OptimizerState | Record<string, never>;
+  metrics: Metrics;
+  history: HistoryEntry[];
+  status: Status;
+  playing: boolean;
+  dataset: DatasetSettings;
+  view: ViewSettings;
+}
+
+/** The part of anywidget's model API the frontend uses; the standalone host implements the same. */
+export interface WidgetModel {
+  get<K extends keyof Traits>(key: K): Traits[K];
+  set<K extends keyof Traits>(key: K, value: Traits[K]): void;
+  // `never[]` parameters accept any listener: events carry different payloads.
+  on(event: string, callback: (...args: never[]) => void): void;
+  off(event?: string | null, callback?: ((...args: never[]) => void) | null): void;
+  save_changes(): void;
+  send(content: object): void;
+}
+
+export const DEFAULT_CONFIG: TrainConfig = {
+  problem: "classification",
+  num_classes: 2,
+  features: ["x", "y"],
+  hidden_layers: [4, 4],
+  activation: "tanh",
+  optimizer: "sgd",
+  learning_rate: 0.03,
+  momentum: 0,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  alpha: 0.99,
+  weight_decay: 0.01,
+  l1: 0,
+  l2: 0,
+  dropout: 0,
+  batch_size: null,
+  steps: 1,
+  time_budget_ms: null,
+  seed: 0,
+};
+
+export const DEFAULT_METRICS: Metrics = {
+  train_loss: null,
+  test_loss: null,
+  accuracy: null,
+  test_accuracy: null,
+  global_step: 0,
+  epoch: 0,
+};
+
+export const DEFAULT_DATASET: DatasetSettings = {
+  name: "circle",
+  n: 200,
+  noise: 0.1,
+  num_classes: 2,
+  seed: 0,
+  test_ratio: 0.5,
+};
+
+export const DEFAULT_VIEW: ViewSettings = {
+  show_test: true,
+  discretize: false,
+  tool: "add",
+  selected_class: 0,
+  value: 0.5,
+  eraser_radius: 0.1,
+};
+
+// Readers fill keys the model lacks (older saved notebooks, a host still starting), so the UI
+// never sees undefined.
+export const readConfig = (m: WidgetModel): TrainConfig => ({ ...DEFAULT_CONFIG, ...m.get("config") });
+export const readMetrics = (m: WidgetModel): Metrics => ({ ...DEFAULT_METRICS, ...m.get("metrics") });
+export const readDataset = (m: WidgetModel): DatasetSettings => ({ ...DEFAULT_DATASET, ...m.get("dataset") });
+export const readView = (m: WidgetModel): ViewSettings => ({ ...DEFAULT_VIEW, ...m.get("view") });
+export const readData = (m: WidgetModel): Point[] => m.get("data") ?? [];
+export const readHistory = (m: WidgetModel): HistoryEntry[] => m.get("history") ?? [];
+
+/** Set and sync one trait: discrete user edits go straight to the kernel. */
+export function commit<K extends keyof Traits>(m: WidgetModel, key: K, value: Traits[K]): void {
+  m.set(key, value);
+  m.save_changes();
+}
+
+/** Merge a patch into the config (or view) trait and sync it. */
+export function patchConfig(m: WidgetModel, patch: Partial<TrainConfig>): void {
+  commit(m, "config", { ...readConfig(m), ...patch });
+}
+
+export function patchView(m: WidgetModel, patch: Partial<ViewSettings>): void {
+  commit(m, "view", { ...readView(m), ...patch });
+}
+
+/** Show a failed request in the status line; `source` starts the message and names who failed. */
+export function showError(m: WidgetModel, source: string, detail: string): void {
+  commit(m, "status", { state: "error", message: `${source}: ${detail}` });
+}
+
+/** Take down an error `source` showed, once that source succeeds again. */
+export function clearError(m: WidgetModel, source: string): void {
+  const status = m.get("status");
+  if (status?.state === "error" && status.message.startsWith(`${source}:`)) {
+    commit(m, "status", { state: m.get("playing") ? "training" : "idle", message: "" });
+  }
+}
+
+/** The fields that fix the network's shapes: an edit to any of them needs a new network. */
+export function architectureKey(cfg: ModelConfig): string {
+  const outputs = cfg.problem === "classification" ? cfg.num_classes : 1;
+  return JSON.stringify([cfg.features, cfg.hidden_layers, cfg.problem, outputs]);
+}
