@@ -1,0 +1,137 @@
+/**
+ * Loss curves (train and test) and, for classification, accuracy, against steps, from the
+ * `history` trait. Redraws only when history, size or the log toggle change; hovering (or
+ * arrow keys on the focused plot) moves a read-out on an overlay canvas.
+ */
+import { ChartBuilder, type ChartData } from "../chart/data";
+import { type Geometry, type Theme, describe, drawChart, drawCursor, geometry, nearestIndex } from "../chart/draw";
+import { type WidgetModel, readHistory } from "../state";
+import "./chart.css";
+
+export function mountChart(model: WidgetModel, el: HTMLElement): () => void {
+  el.classList.add("nnv-curves");
+  el.innerHTML = `
+    <div class="nnv-curves-head">
+      <span class="nnv-curves-title">Loss</span>
+      <span class="nnv-curves-key nnv-curves-key-train">train</span>
+      <span class="nnv-curves-key nnv-curves-key-test">test</span>
+      <label class="nnv-curves-log"><input type="checkbox" /> Log scale</label>
+    </div>
+    <div class="nnv-curves-plot" tabindex="0" role="img">
+      <canvas class="nnv-curves-base"></canvas>
+      <canvas class="nnv-curves-overlay"></canvas>
+    </div>
+    <div class="nnv-curves-readout"></div>`;
+  const plot = el.querySelector<HTMLDivElement>(".nnv-curves-plot")!;
+  const base = el.querySelector<HTMLCanvasElement>(".nnv-curves-base")!;
+  const overlay = el.querySelector<HTMLCanvasElement>(".nnv-curves-overlay")!;
+  const logBox = el.querySelector<HTMLInputElement>(".nnv-curves-log input")!;
+  const readout = el.querySelector<HTMLDivElement>(".nnv-curves-readout")!;
+  const title = el.querySelector<HTMLSpanElement>(".nnv-curves-title")!;
+
+  const builder = new ChartBuilder();
+  let data: ChartData = builder.update(readHistory(model));
+  let geo: Geometry | null = null;
+  let theme: Theme | null = null;
+  let cursor = -1; // entry under the pointer / keyboard cursor, -1 for none
+  let width = 0;
+  let height = 0;
+  let frame = 0;
+
+  const draw = (): void => {
+    frame = 0;
+    const ctx = base.getContext("2d");
+    if (!ctx || width === 0) return;
+    theme ??= readTheme(el);
+    geo = geometry(data, width, height, logBox.checked);
+    ctx.setTransform(devicePixelRatio, 0, 0, devicePixelRatio, 0, 0);
+    drawChart(ctx, data, geo, theme, width);
+    title.textContent = data.hasAccuracy ? "Loss and accuracy" : "Loss";
+    drawOverlay();
+  };
+  const schedule = (): void => {
+    frame ||= requestAnimationFrame(draw);
+  };
+
+  const drawOverlay = (): void => {
+    const ctx = overlay.getContext("2d");
+    if (!ctx || !geo || !theme) return;
+    ctx.setTransform(devicePixelRatio, 0, 0, devicePixelRatio, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    const n = data.steps.length;
+    if (cursor >= n) cursor = -1;
+    if (cursor >= 0) drawCursor(ctx, data, geo, theme, cursor);
+    const shown = cursor >= 0 ? cursor : n - 1;
+    readout.textContent = shown >= 0 ? describe(data, shown) : "No training yet";
+    plot.setAttribute("aria-label", `Loss curves. ${readout.textContent}`);
+  };
+
+  const onHistory = (): void => {
+    data = builder.update(readHistory(model));
+    schedule();
+  };
+  const onPointer = (e: PointerEvent): void => {
+    if (!geo || data.steps.length === 0) return;
+    const x = e.clientX - plot.getBoundingClientRect().left;
+    const step = geo.x0 + ((x - geo.left) / (geo.right - geo.left)) * (geo.x1 - geo.x0);
+    cursor = nearestIndex(data.steps, step);
+    drawOverlay();
+  };
+  const onLeave = (): void => {
+    cursor = -1;
+    drawOverlay();
+  };
+  const onKey = (e: KeyboardEvent): void => {
+    const n = data.steps.length;
+    if (n === 0 || !geo) return;
+    const page = Math.max(1, Math.round(n / 10));
+    const moves: Record<string, number> = { ArrowLeft: -1, ArrowRight: 1, PageDown: -page, PageUp: page };
+    const from = cursor >= 0 ? cursor : n - 1;
+    if (e.key in moves) cursor = Math.min(n - 1, Math.max(0, from + moves[e.key]));
+    else if (e.key === "Home") cursor = 0;
+    else if (e.key === "End") cursor = n - 1;
+    else if (e.key === "Escape") cursor = -1;
+    else return;
+    e.preventDefault();
+    drawOverlay();
+  };
+
+  const resize = new ResizeObserver(() => {
+    width = plot.clientWidth;
+    height = plot.clientHeight;
+    for (const c of [base, overlay]) {
+      c.width = Math.round(width * devicePixelRatio);
+      c.height = Math.round(height * devicePixelRatio);
+    }
+    theme = null; // a theme switch usually comes with a re-layout
+    schedule();
+  });
+  resize.observe(plot);
+  model.on("change:history", onHistory);
+  logBox.addEventListener("change", schedule);
+  plot.addEventListener("pointermove", onPointer);
+  plot.addEventListener("pointerleave", onLeave);
+  plot.addEventListener("keydown", onKey);
+  plot.addEventListener("blur", onLeave);
+
+  return () => {
+    cancelAnimationFrame(frame);
+    resize.disconnect();
+    model.off("change:history", onHistory);
+    el.replaceChildren();
+    el.classList.remove("nnv-curves");
+  };
+}
+
+function readTheme(el: HTMLElement): Theme {
+  const css = getComputedStyle(el);
+  const v = (name: string, fallback: string): string => css.getPropertyValue(name).trim() || fallback;
+  return {
+    text: v("--nnv-fg-muted", "#57606a"),
+    grid: v("--nnv-border", "rgba(127, 127, 127, 0.18)"),
+    // Not class colours: the curves must not read as "class 0" and "class 1".
+    train: v("--nnv-train", v("--nnv-fg", "#1f2328")),
+    test: v("--nnv-test", "#7c3aed"),
+    font: `11px ${css.fontFamily || "system-ui, sans-serif"}`,
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * Classroom mode (the `classroom` trait): a teacher hides control groups and can lock the data.
+ * Control groups are the elements the controls mark with data-control="<name>"; hiding uses the
+ * `hidden` attribute (styles.css makes it win over display rules).
+ */
+import type { WidgetModel } from "../state";
+
+export interface Classroom {
+  /** data-control names to hide. */
+  hidden: string[];
+  /** Learners cannot edit, generate or re-split the points. */
+  lock_data: boolean;
+}
+
+/** Control groups that change the data: disabled while the data is locked. */
+const DATA_CONTROLS: readonly string[] = ["dataset", "noise", "points", "classes", "test_ratio", "problem"];
+
+/** Marks what applyClassroom disabled, so unlocking re-enables only that. */
+const LOCK_MARK = "data-nnv-locked";
+
+function readClassroom(model: WidgetModel): Classroom {
+  const v = (model as WidgetModel & { get(key: "classroom"): unknown }).get("classroom");
+  const c = typeof v === "object" && v !== null ? (v as Record<string, unknown>) : {};
+  const hidden = Array.isArray(c.hidden) ? c.hidden.filter((h): h is string => typeof h === "string") : [];
+  return { hidden, lock_data: c.lock_data === true };
+}
+
+/** For the data canvas: ignore edits while this is true. */
+export function isDataLocked(model: WidgetModel): boolean {
+  return readClassroom(model).lock_data;
+}
+
+/** Hide the named control groups under `root` and (un)lock the data controls. Idempotent. */
+export function applyClassroom(root: HTMLElement, classroom: Classroom): void {
+  const hidden = new Set(classroom.hidden);
+  for (const group of root.querySelectorAll<HTMLElement>("[data-control]")) {
+    const name = group.dataset.control ?? "";
+    group.hidden = hidden.has(name);
+    const lock = classroom.lock_data && DATA_CONTROLS.includes(name);
+    for (const field of group.querySelectorAll<HTMLInputElement | HTMLButtonElement | HTMLSelectElement | HTMLTextAreaElement>(
+      "input, button, select, textarea",
+    )) {
+      if (lock && !field.disabled) {
+        field.disabled = true;
+        field.setAttribute(LOCK_MARK, "");
+      } else if (!lock && field.hasAttribute(LOCK_MARK)) {
+        field.disabled = false;
+        field.removeAttribute(LOCK_MARK);
+      }
+    }
+  }
+  root.classList.toggle("nnv-data-locked", classroom.lock_data);
+}
+
+/** Apply now and whenever the trait changes; returns the cleanup. */
+export function mountClassroom(model: WidgetModel, root: HTMLElement): () => void {
+  const apply = (): void => applyClassroom(root, readClassroom(model));
+  apply();
+  model.on("change:classroom", apply);
+  return () => model.off("change:classroom", apply);
+}

@@ -1,0 +1,108 @@
+/**
+ * Neuron maps: a node's values over the plane (one block of evaluateGrid's output) painted
+ * through a 256-entry colour table. Inputs and hidden units use the diverging scale over
+ * [-1, 1]; classification outputs fade from neutral to their class colour with probability.
+ */
+import type { ModelConfig } from "../../nn/forward";
+import { PALETTE, diverging } from "../colors";
+
+/** 256 RGB entries, flat. */
+export type Lut = Uint8ClampedArray;
+
+export interface MapColouring {
+  lut: Lut;
+  /** Value drawn with the table's first entry; `hi` gets the last. */
+  lo: number;
+  hi: number;
+}
+
+let divergingLut: Lut | null = null;
+const classLuts = new Map<number, Lut>();
+
+function buildLut(colour: (t: number) => readonly number[]): Lut {
+  const lut = new Uint8ClampedArray(256 * 3);
+  for (let i = 0; i < 256; i++) lut.set(colour(i / 255), i * 3);
+  return lut;
+}
+
+export function divergingColouring(): MapColouring {
+  divergingLut ??= buildLut((t) => diverging(2 * t - 1));
+  return { lut: divergingLut, lo: -1, hi: 1 };
+}
+
+export function classColouring(k: number): MapColouring {
+  let lut = classLuts.get(k);
+  if (!lut) {
+    const zero = diverging(0);
+    const c = PALETTE[k % PALETTE.length];
+    lut = buildLut((t) => zero.map((z, i) => z + (c[i] - z) * t));
+    classLuts.set(k, lut);
+  }
+  return { lut, lo: 0, hi: 1 };
+}
+
+/** Colouring of node `node` of evaluateGrid layer `layer` (0 inputs, then hidden, last outputs). */
+export function colouringFor(cfg: ModelConfig, layer: number, node: number): MapColouring {
+  const output = layer === cfg.hidden_layers.length + 1;
+  return output && cfg.problem === "classification" ? classColouring(node) : divergingColouring();
+}
+
+/**
+ * Paint an n×n map (values[offset + cell]) into an RGBA buffer `stride` pixels wide at (dx, dy),
+ * with a one-pixel border repeating the edge so smoothed scaling does not bleed between tiles.
+ */
+export function paintMap(
+  values: Float32Array,
+  offset: number,
+  n: number,
+  c: MapColouring,
+  rgba: Uint8ClampedArray,
+  stride: number,
+  dx: number,
+  dy: number,
+  border = 0,
+): void {
+  const lut = c.lut;
+  const scale = 255 / (c.hi - c.lo);
+  for (let r = -border; r < n + border; r++) {
+    const sr = r < 0 ? 0 : r >= n ? n - 1 : r;
+    let p = ((dy + r + border) * stride + dx) * 4;
+    for (let col = -border; col < n + border; col++) {
+      const sc = col < 0 ? 0 : col >= n ? n - 1 : col;
+      const t = (values[offset + sr * n + sc] - c.lo) * scale;
+      const i = (t > 0 ? (t < 255 ? Math.round(t) : 255) : 0) * 3;
+      rgba[p] = lut[i];
+      rgba[p + 1] = lut[i + 1];
+      rgba[p + 2] = lut[i + 2];
+      rgba[p + 3] = 255;
+      p += 4;
+    }
+  }
+}
+
+/**
+ * Draw one node's map from evaluateGrid(net, cfg, n) output, scaled to fill `canvas`:
+ * lets the main view show a focused neuron large, coloured exactly like its thumbnail.
+ */
+export function renderNodeMap(
+  canvas: HTMLCanvasElement,
+  grid: Float32Array[],
+  n: number,
+  layer: number,
+  node: number,
+  cfg: ModelConfig,
+): void {
+  const ctx = canvas.getContext("2d");
+  if (!ctx) return;
+  const image = new ImageData(n, n);
+  paintMap(grid[layer], node * n * n, n, colouringFor(cfg, layer, node), image.data, n, 0, 0);
+  if (canvas.width === n && canvas.height === n) {
+    ctx.putImageData(image, 0, 0);
+    return;
+  }
+  const tile = document.createElement("canvas");
+  tile.width = tile.height = n;
+  tile.getContext("2d")?.putImageData(image, 0, 0);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(tile, 0, 0, canvas.width, canvas.height);
+}

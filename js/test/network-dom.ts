@@ -1,0 +1,70 @@
+// jsdom lacks canvas, ImageData, ResizeObserver and layout: minimal stand-ins so the views'
+// DOM logic (keyboard, editors, events, traits) can be tested. Drawing itself is measured in
+// benchmarks/frame.py in a real Chromium.
+import { vi } from "vitest";
+
+const frames: FrameRequestCallback[] = [];
+
+/** Run every queued animation frame (and any they queue). */
+export function flushFrames(): void {
+  for (let guard = 0; frames.length > 0 && guard < 10; guard++) {
+    for (const cb of frames.splice(0)) cb(performance.now());
+  }
+}
+
+/** A 2D context that accepts every call and property (measureText answers a width). */
+function fakeContext(): CanvasRenderingContext2D {
+  return new Proxy({} as Record<string | symbol, unknown>, {
+    get: (target, key) => (key in target ? target[key] : key === "measureText" ? () => ({ width: 20 }) : () => undefined),
+    set: (target, key, value) => {
+      target[key] = value;
+      return true;
+    },
+  }) as unknown as CanvasRenderingContext2D;
+}
+
+export function installDomStubs(width = 640): void {
+  frames.length = 0;
+  vi.stubGlobal("requestAnimationFrame", (cb: FrameRequestCallback) => frames.push(cb));
+  vi.stubGlobal("cancelAnimationFrame", () => undefined);
+  vi.stubGlobal(
+    "ResizeObserver",
+    class {
+      constructor(private readonly cb: ResizeObserverCallback) {}
+      observe(): void {
+        this.cb([], this as unknown as ResizeObserver);
+      }
+      disconnect(): void {}
+    },
+  );
+  vi.stubGlobal(
+    "ImageData",
+    class {
+      readonly data: Uint8ClampedArray;
+      constructor(
+        readonly width: number,
+        readonly height: number,
+      ) {
+        this.data = new Uint8ClampedArray(width * height * 4);
+      }
+    },
+  );
+  vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockImplementation(() => fakeContext() as never);
+  vi.spyOn(HTMLElement.prototype, "clientWidth", "get").mockReturnValue(width);
+  vi.spyOn(HTMLElement.prototype, "clientHeight", "get").mockReturnValue(160);
+}
+
+/** A widget root (.nnvisu) with one container, attached to the document. */
+export function widgetRoot(): { root: HTMLDivElement; el: HTMLDivElement } {
+  const root = document.createElement("div");
+  root.className = "nnvisu";
+  const el = document.createElement("div");
+  root.append(el);
+  document.body.append(root);
+  return { root, el };
+}
+
+/** Set or read a trait the shared FakeModel's Traits type does not list (timeline, classroom). */
+export function raw(model: object): { get(key: string): unknown; set(key: string, value: unknown): void } {
+  return model as { get(key: string): unknown; set(key: string, value: unknown): void };
+}
