@@ -1,0 +1,164 @@
+"""The Tornado application and a listening server with graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import socket
+from collections.abc import Callable, Iterable
+
+import tornado.httpserver
+import tornado.netutil
+import tornado.web
+
+from nnvisu import __version__
+from nnvisu.protocol import handle_json
+from nnvisu.server.assets import load_assets
+from nnvisu.server.errors import StartupError
+from nnvisu.server.handlers import (
+    GOING_AWAY,
+    AssetHandler,
+    HealthHandler,
+    ProtocolSocket,
+    ServerState,
+)
+from nnvisu.server.limits import Limits
+from nnvisu.server.origin import OriginPolicy
+from nnvisu.server.worker import Handler, TorchWorker
+
+log = logging.getLogger("nnvisu.server")
+
+
+def make_state(
+    limits: Limits | None = None,
+    allow_origins: Iterable[str] = (),
+    handler: Handler = handle_json,
+) -> ServerState:
+    """Build what one process's handlers share (worker thread, limits, origin policy, assets)."""
+    limits = limits or Limits()
+    return ServerState(
+        limits=limits,
+        policy=OriginPolicy(allow_origins),
+        worker=TorchWorker(handler, limits.max_in_flight),
+        assets=load_assets(),
+        version=__version__,
+    )
+
+
+def make_app(state: ServerState) -> tornado.web.Application:
+    """The routes. Every URL is relative to the page, so a reverse proxy may mount it anywhere."""
+    limits = state.limits
+    return tornado.web.Application(
+        [
+            (r"/", AssetHandler, {"state": state, "name": "index.html"}),
+            (r"/(index\.html|host\.js|widget\.js|widget\.css)", AssetHandler, {"state": state}),
+            (r"/ws", ProtocolSocket, {"state": state}),
+            (r"/healthz", HealthHandler, {"state": state}),
+        ],
+        websocket_max_message_size=limits.max_message_bytes,
+        websocket_ping_interval=limits.ping_interval_s,
+        websocket_ping_timeout=limits.ping_timeout_s,
+    )
+
+
+def http_server_options(limits: Limits) -> dict[str, object]:
+    """HTTPServer keyword arguments: slowloris-proof timeouts and small HTTP bounds."""
+    return {
+        # X-Forwarded-Proto from a TLS-terminating proxy gives the page's real scheme to the
+        # same-origin check. A browser cannot set it, so it cannot be used to get past that check.
+        "xheaders": True,
+        "idle_connection_timeout": limits.idle_connection_timeout_s,  # also the header timeout
+        "body_timeout": limits.body_timeout_s,
+        "max_body_size": limits.max_body_bytes,
+        "max_header_size": limits.max_header_bytes,
+    }
+
+
+class Server:
+    """One process's listening server.
+
+    Args:
+        state: from :func:`make_state`.
+        host: address to bind (loopback by default; "0.0.0.0" to serve a network).
+        port: 0 picks a free port; :attr:`port` tells which.
+        reuse_port: bind with SO_REUSEPORT so several processes share the port.
+    """
+
+    def __init__(
+        self,
+        state: ServerState,
+        host: str = "127.0.0.1",
+        port: int = 8765,
+        reuse_port: bool = False,
+    ) -> None:
+        self.state = state
+        self.host = host
+        self._requested_port = port
+        self._reuse_port = reuse_port
+        self._http: tornado.httpserver.HTTPServer | None = None
+        self._sockets: list[socket.socket] = []
+
+    def start(self) -> None:
+        """Bind and start accepting; call with the event loop running."""
+        try:
+            self._sockets = tornado.netutil.bind_sockets(
+                self._requested_port, self.host, reuse_port=self._reuse_port
+            )
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise StartupError(
+                    f"port {self._requested_port} on {self.host} is in use; "
+                    "pick another with --port (0 = any free port)"
+                ) from exc
+            raise StartupError(
+                f"cannot listen on {self.host}:{self._requested_port}: {exc}"
+            ) from exc
+        app = make_app(self.state)
+        self._http = tornado.httpserver.HTTPServer(app, **http_server_options(self.state.limits))
+        self._http.add_sockets(self._sockets)
+
+    @property
+    def port(self) -> int:
+        """The port actually bound (meaningful after :meth:`start`)."""
+        return int(self._sockets[0].getsockname()[1]) if self._sockets else self._requested_port
+
+    @property
+    def url(self) -> str:
+        """The page's URL."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
+
+    async def shutdown(self) -> None:
+        """Stop accepting, let running steps finish (bounded), close sockets with 1001."""
+        state = self.state
+        state.shutting_down = True
+        if self._http is not None:
+            self._http.stop()  # closes the listening sockets: new connections are refused
+        for ws in list(state.sockets):
+            if not ws.busy:  # busy ones close after sending their reply (ProtocolSocket._serve)
+                ws.close(GOING_AWAY, "server shutting down")
+        grace = state.limits.shutdown_grace_s
+        if not await state.worker.drain(grace):
+            log.warning("shutdown: steps still running after %gs", grace)
+        # The thread is done; give each reply a moment to reach its socket (which then closes).
+        await _until(lambda: not any(ws.busy for ws in state.sockets), timeout_s=1.0)
+        for ws in list(state.sockets):
+            ws.close(GOING_AWAY, "server shutting down")
+        # Give clients a moment to answer our close frame, so they see 1001, not a reset.
+        await _until(lambda: not state.sockets, timeout_s=2.0)
+        for ws in list(state.sockets):
+            ws.abort()  # e.g. a client that stopped reading: its unsent data goes with it
+        if self._http is not None:
+            try:
+                await asyncio.wait_for(self._http.close_all_connections(), 2.0)
+            except asyncio.TimeoutError:
+                log.warning("shutdown: some HTTP connections did not close in time")
+        state.worker.close()
+
+
+async def _until(done: Callable[[], bool], timeout_s: float) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout_s
+    while not done() and loop.time() < end:
+        await asyncio.sleep(0.02)

@@ -1,0 +1,175 @@
+"""Command line: ``python -m nnvisu.server`` (or ``python -m nnvisu``, or ``nnvisu``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import webbrowser
+from collections.abc import Sequence
+
+import tornado.ioloop
+import tornado.log
+
+from nnvisu.server.app import Server, make_state
+from nnvisu.server.errors import BadOrigin, ConfigError, StartupError
+from nnvisu.server.limits import Limits
+from nnvisu.server.origin import OriginPolicy
+from nnvisu.server.supervisor import Supervisor, reserve_port, worker_command
+
+log = logging.getLogger("nnvisu.server")
+
+_WORKER_START_TIMEOUT_S = 120.0  # importing torch on a loaded machine can take a while
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI's arguments."""
+    parser = argparse.ArgumentParser(
+        prog="python -m nnvisu.server",
+        description="Serve the nnvisu playground: a page plus a stateless training WebSocket.",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 = all)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes sharing the port via SO_REUSEPORT (default 1; one per core)",
+    )
+    parser.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="also accept WebSockets from this exact origin, e.g. https://class.example.org "
+        "(repeatable; the page's own origin is always accepted)",
+    )
+    parser.add_argument(
+        "--max-in-flight",
+        type=int,
+        metavar="N",
+        default=Limits.max_in_flight,
+        help=f"requests admitted per process before 'busy' (default {Limits.max_in_flight})",
+    )
+    parser.add_argument("--open", action="store_true", help="open the page in a web browser")
+    parser.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
+    # Internal: how the supervisor starts its workers.
+    parser.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the server until SIGINT/SIGTERM. Returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    if not logging.getLogger().handlers:  # main() may run more than once in one process
+        tornado.log.enable_pretty_logging()
+    logging.getLogger().setLevel(args.log_level.upper())
+    try:
+        limits = Limits(max_in_flight=args.max_in_flight)
+        OriginPolicy(args.allow_origin)  # fail now, not at the first handshake
+        if args.workers < 1:
+            raise ConfigError(f"--workers must be >= 1, got {args.workers}")
+        if not 0 <= args.port < 65536:
+            raise ConfigError(f"--port must be in 0..65535, got {args.port}")
+    except (ConfigError, BadOrigin) as exc:
+        log.error("%s", exc)
+        return 2
+    try:
+        if args.workers > 1:
+            return _supervise(args, limits)
+        return asyncio.run(_serve(args, limits))
+    except (ConfigError, StartupError) as exc:
+        log.error("%s", exc)
+        return 1
+
+
+def _announce(url: str, host: str, workers: int, open_browser: bool) -> None:
+    procs = f" ({workers} worker processes)" if workers > 1 else ""
+    print(f"nnvisu: serving on {url}{procs}", flush=True)
+    if host in ("0.0.0.0", "::"):
+        print(
+            "nnvisu: listening on every interface; pages from other origins also need "
+            "--allow-origin",
+            flush=True,
+        )
+    if open_browser:
+        webbrowser.open(_browsable(url, host))
+
+
+def _browsable(url: str, host: str) -> str:
+    # A wildcard bind address is not something to browse to; loopback reaches it.
+    return url.replace("0.0.0.0", "127.0.0.1").replace("[::]", "[::1]")
+
+
+async def _serve(args: argparse.Namespace, limits: Limits) -> int:
+    server = Server(
+        make_state(limits, args.allow_origin), args.host, args.port, reuse_port=args.reuse_port
+    )
+    server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except NotImplementedError:  # Windows: no loop signal handlers
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
+    if args.ready_fd is None:
+        await loop.run_in_executor(
+            None, _announce, server.url, args.host, 1, args.open
+        )  # webbrowser may block briefly: keep it off the loop
+        watchdog = None
+    else:
+        os.write(args.ready_fd, b"ready\n")
+        os.close(args.ready_fd)
+        watchdog = _watch_parent(stop)
+    await stop.wait()
+    log.info("shutting down")
+    if watchdog is not None:
+        watchdog.stop()
+    await server.shutdown()
+    return 0
+
+
+def _watch_parent(stop: asyncio.Event) -> tornado.ioloop.PeriodicCallback:
+    """A supervised worker exits if its supervisor vanished (e.g. was SIGKILLed)."""
+    parent = os.getppid()
+
+    def check() -> None:
+        if os.getppid() != parent:
+            log.warning("supervisor %d is gone; shutting down", parent)
+            stop.set()
+
+    watchdog = tornado.ioloop.PeriodicCallback(check, 1000)
+    watchdog.start()
+    return watchdog
+
+
+def _supervise(args: argparse.Namespace, limits: Limits) -> int:
+    reservation = reserve_port(args.host, args.port)
+    port = int(reservation.getsockname()[1])
+    base = ["--host", args.host, "--port", str(port), "--workers", "1", "--reuse-port"]
+    base += ["--max-in-flight", str(args.max_in_flight), "--log-level", args.log_level]
+    for origin in args.allow_origin:
+        base += ["--allow-origin", origin]
+    supervisor = Supervisor(
+        args.workers,
+        worker_command(base),
+        start_timeout_s=_WORKER_START_TIMEOUT_S,
+        stop_timeout_s=limits.shutdown_grace_s + 5.0,
+    )
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    url = f"http://{host}:{port}/"
+    try:
+        return supervisor.run(lambda: _announce(url, args.host, args.workers, args.open))
+    finally:
+        reservation.close()

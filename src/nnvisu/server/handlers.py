@@ -1,0 +1,262 @@
+"""HTTP and WebSocket handlers. They hold no per-user state: each request carries its own."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from functools import partial
+from typing import Any
+
+import tornado.web
+import tornado.websocket
+from tornado.iostream import IOStream
+
+from nnvisu.server.assets import Asset
+from nnvisu.server.errors import BadOrigin
+from nnvisu.server.limits import Limits
+from nnvisu.server.origin import OriginPolicy, host_origin
+from nnvisu.server.replies import error_reply, peek_id
+from nnvisu.server.worker import RequestTimeout, TorchWorker
+
+log = logging.getLogger("nnvisu.server")
+
+GOING_AWAY = 1001  # RFC 6455: the server is shutting down
+POLICY_VIOLATION = 1008  # used for a client that stops reading its replies
+
+# The page runs only our own bundle; blob: allows workers/modules the widget builds at runtime.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self' blob:; worker-src 'self' blob:; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'{ws}; "
+    "object-src 'none'; base-uri 'none'; form-action 'none'"
+)
+
+
+def page_csp(host_header: str | None) -> str:
+    """The page's CSP, naming the WebSocket: not every browser lets 'self' match ws:."""
+    try:
+        host_origin("http", host_header or "")  # only a plain host[:port] goes into the header
+    except BadOrigin:
+        return PAGE_CSP.format(ws="")
+    return PAGE_CSP.format(ws=f" ws://{host_header} wss://{host_header}")
+
+
+class ServerState:
+    """What the handlers of one process share. One instance per application, never global."""
+
+    def __init__(
+        self,
+        limits: Limits,
+        policy: OriginPolicy,
+        worker: TorchWorker,
+        assets: dict[str, Asset],
+        version: str,
+    ) -> None:
+        self.limits = limits
+        self.policy = policy
+        self.worker = worker
+        self.assets = assets
+        self.version = version
+        self.sockets: set[ProtocolSocket] = set()
+        self.shutting_down = False
+        self.dropped_slow_clients = 0
+
+    def health(self) -> dict[str, Any]:
+        """The /healthz document. ``ok`` turns false if the torch thread looks stuck."""
+        stuck = self.worker.stalled_for() > self.limits.request_deadline_s
+        return {
+            "ok": not stuck and not self.shutting_down,
+            "in_flight": self.worker.in_flight,
+            "max_in_flight": self.worker.max_in_flight,
+            "connections": len(self.sockets),
+            "dropped_slow_clients": self.dropped_slow_clients,
+            "version": self.version,
+            "pid": os.getpid(),
+        }
+
+
+class _BaseHandler(tornado.web.RequestHandler):
+    def initialize(self, state: ServerState) -> None:
+        self.state = state
+
+    def set_default_headers(self) -> None:
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Referrer-Policy", "no-referrer")
+
+
+class AssetHandler(_BaseHandler):
+    """Serves the page and its bundle from memory, with ETags so reloads revalidate cheaply."""
+
+    def initialize(self, state: ServerState, name: str | None = None) -> None:
+        """Serve the fixed asset ``name`` (for "/"), or the one named in the URL."""
+        super().initialize(state)
+        self._fixed_name = name
+        self._asset: Asset | None = None
+
+    def _lookup(self, name: str | None) -> Asset:
+        asset = self.state.assets.get(self._fixed_name or name or "")
+        if asset is None:
+            raise tornado.web.HTTPError(404)
+        return asset
+
+    def compute_etag(self) -> str | None:
+        """The asset's content hash, so Tornado answers 304 to a matching If-None-Match."""
+        return self._asset.etag if self._asset else None
+
+    def get(self, name: str | None = None) -> None:
+        """Send the asset with its content type (and the page's CSP)."""
+        self._asset = asset = self._lookup(name)
+        self.set_header("Content-Type", asset.content_type)
+        self.set_header("Cache-Control", "no-cache")  # revalidate: file names are not hashed
+        if asset.content_type.startswith("text/html"):
+            self.set_header("Content-Security-Policy", page_csp(self.request.headers.get("Host")))
+        self.write(asset.body)
+
+    def head(self, name: str | None = None) -> None:
+        """Same headers as GET (Tornado drops the body)."""
+        self.get(name)
+
+
+class HealthHandler(_BaseHandler):
+    """``GET /healthz``: liveness for load balancers and the benchmark."""
+
+    def get(self) -> None:
+        """Answer 200 with the health document, or 503 when not ok."""
+        health = self.state.health()
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Cache-Control", "no-store")
+        if not health["ok"]:
+            self.set_status(503)
+        self.write(json.dumps(health))
+
+
+class ProtocolSocket(tornado.websocket.WebSocketHandler):
+    """``/ws``: each text (or binary) message is one protocol request, answered in order.
+
+    One request per connection runs at a time; a message that arrives while one is running
+    is answered ``busy`` at once (the browser host never does that: it queues locally).
+    The process-wide cap on requests in flight also answers ``busy``.
+    """
+
+    def initialize(self, state: ServerState) -> None:
+        """Per-connection bookkeeping; ``state`` is shared by the whole process."""
+        self.state = state
+        self._running = False
+        self._unflushed = 0
+        self._task: asyncio.Task[None] | None = None
+        self._stream: IOStream | None = None
+
+    def prepare(self) -> None:
+        """Reject the handshake (403/503) before upgrading if it must not connect."""
+        # Our exact check runs for every handshake. Tornado's own (check_origin below) skips
+        # requests it thinks are same-origin, comparing host:port without the scheme.
+        reason = self.state.policy.check(
+            self.request.headers.get("Origin"),
+            self.request.protocol,
+            self.request.headers.get("Host"),
+        )
+        if reason is not None:
+            log.warning("rejected WebSocket handshake: %s", reason)
+            raise tornado.web.HTTPError(403)
+        if self.state.shutting_down:
+            raise tornado.web.HTTPError(503)
+        if len(self.state.sockets) >= self.state.limits.max_connections:
+            log.warning(
+                "rejected WebSocket handshake: %d connections open", len(self.state.sockets)
+            )
+            raise tornado.web.HTTPError(503)
+
+    def check_origin(self, origin: str) -> bool:
+        """Same exact policy as :meth:`prepare` (Tornado calls this for cross-origin ones)."""
+        return (
+            self.state.policy.check(origin, self.request.protocol, self.request.headers.get("Host"))
+            is None
+        )
+
+    def open(self, *args: str, **kwargs: str) -> None:
+        """Register the connection; no per-user state beyond that."""
+        self.set_nodelay(True)  # request/reply traffic: Nagle + delayed ACK would cap us at ~25/s
+        self._stream = self.ws_connection.stream if self.ws_connection else None
+        self.state.sockets.add(self)
+
+    def abort(self) -> None:
+        """Drop the TCP connection now, without a closing handshake (shutdown's last resort)."""
+        if self._stream is not None:
+            self._stream.close()
+
+    def on_close(self) -> None:
+        """Forget the connection, and its request if the worker has not started it yet."""
+        # A step already running finishes (threads can't be interrupted); its reply is dropped.
+        self.state.sockets.discard(self)
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    def on_message(self, message: str | bytes) -> None:
+        """Admit the request to the worker, or answer ``busy`` at once."""
+        # Not a coroutine on purpose: Tornado keeps reading frames (pings, closes, pipelined
+        # requests that get `busy`) while the step runs in the worker thread.
+        refusal = self._refusal()
+        if refusal is not None:
+            self.send_reply(error_reply("busy", refusal, peek_id(message)))
+            return
+        self._running = True
+        self._task = asyncio.ensure_future(self._serve(message))
+
+    def _refusal(self) -> str | None:
+        """Why this request can't be admitted now, or None after admitting it."""
+        worker = self.state.worker
+        if self._running:
+            return "one request at a time per connection: wait for the previous reply"
+        if self.state.shutting_down:
+            return "the server is shutting down"
+        if not worker.try_acquire():
+            return f"the server is busy ({worker.in_flight} requests in flight); retry shortly"
+        return None
+
+    async def _serve(self, message: str | bytes) -> None:
+        try:
+            reply = await self.state.worker.run(message, self.state.limits.request_deadline_s)
+        except RequestTimeout as exc:
+            if exc.started:  # the torch thread itself is slow: worth an operator's attention
+                log.error("request timed out: %s", exc)
+                reply = error_reply("internal", str(exc), peek_id(message))
+            else:  # only waited behind others: overload, which `busy` means
+                reply = error_reply("busy", f"the server is overloaded: {exc}", peek_id(message))
+        except Exception:  # the protocol never raises; if it ever does, answer and keep serving
+            log.exception("the protocol handler raised")
+            reply = error_reply("internal", "internal server error", peek_id(message))
+        finally:
+            self._running = False
+        self.send_reply(reply)
+        if self.state.shutting_down:
+            self.close(GOING_AWAY, "server shutting down")
+
+    def send_reply(self, data: bytes) -> None:
+        """Send one reply unless the client is gone or has stopped reading."""
+        if self.ws_connection is None or self.ws_connection.is_closing():
+            return  # the client left mid-step: nobody to tell
+        # One reply always goes out; a second one while the first is unsent means the client
+        # stopped reading, so unsent data per client stays below max(cap, one reply).
+        if self._unflushed and self._unflushed + len(data) > self.state.limits.write_buffer_bytes:
+            self.state.dropped_slow_clients += 1
+            log.warning("closing a client that stopped reading (%d bytes unsent)", self._unflushed)
+            self.close(POLICY_VIOLATION, "client is not reading its replies")
+            return
+        self._unflushed += len(data)
+        self.write_message(data).add_done_callback(partial(self._flushed, len(data)))
+
+    @property
+    def unflushed_bytes(self) -> int:
+        """Reply bytes handed to the socket and not yet accepted by the kernel."""
+        return self._unflushed
+
+    @property
+    def busy(self) -> bool:
+        """True while this connection's request is in the worker."""
+        return self._running
+
+    def _flushed(self, size: int, future: asyncio.Future[None]) -> None:
+        self._unflushed -= size
+        if not future.cancelled():
+            future.exception()  # a closed stream is expected here; mark it as seen

@@ -1,0 +1,58 @@
+"""Every bound the server enforces, in one place, with the reason for each default."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from nnvisu.protocol import MAX_MESSAGE_BYTES, MAX_REQUEST_MS
+from nnvisu.server.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-process limits. All times in seconds, all sizes in bytes.
+
+    Attributes:
+        max_message_bytes: largest WebSocket message accepted (bigger: close 1009). Sized to
+            the protocol's caps so a legal request always fits.
+        max_in_flight: requests admitted per process (running + queued for the one torch
+            thread); more get ``busy`` at once instead of waiting without bound.
+        write_buffer_bytes: unsent reply bytes allowed per connection. A client that stops
+            reading is dropped when a reply would push its unsent bytes past this, so it cannot
+            grow the server's memory; a single reply is always sent, whatever its size.
+        request_deadline_s: a request with no reply after this gets an ``internal`` error.
+            The protocol itself stops training at 5 s; this is the backstop.
+        ping_interval_s / ping_timeout_s: WebSocket keep-alive; a peer that does not answer
+            a ping in time (dead, or stuck mid-frame like a slowloris) is closed.
+        idle_connection_timeout_s: how long an HTTP connection may sit idle or take to send
+            its headers (Tornado's default is 3600 s, which invites slowloris).
+        body_timeout_s / max_body_bytes / max_header_bytes: HTTP request bounds; nothing here
+            takes a request body, so these are small.
+        max_connections: open WebSockets per process; more get 503 (file descriptors are
+            finite and each connection holds up to ``write_buffer_bytes``).
+        shutdown_grace_s: on SIGTERM, how long running steps may take to finish.
+    """
+
+    max_message_bytes: int = MAX_MESSAGE_BYTES
+    max_in_flight: int = 16
+    write_buffer_bytes: int = MAX_MESSAGE_BYTES
+    request_deadline_s: float = MAX_REQUEST_MS / 1000 + 10.0
+    ping_interval_s: float = 20.0
+    ping_timeout_s: float = 20.0
+    idle_connection_timeout_s: float = 30.0
+    body_timeout_s: float = 10.0
+    max_body_bytes: int = 64 * 1024
+    max_header_bytes: int = 16 * 1024
+    max_connections: int = 1000
+    shutdown_grace_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise ConfigError(f"{field.name} must be a positive number, got {value!r}")
+        if self.ping_timeout_s > self.ping_interval_s:
+            raise ConfigError(
+                f"ping_timeout_s ({self.ping_timeout_s}) must not exceed "
+                f"ping_interval_s ({self.ping_interval_s}): Tornado would clamp it"
+            )
