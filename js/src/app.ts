@@ -6,12 +6,16 @@ import { ProtocolClient } from "./protocolClient";
 import { openSession } from "./session";
 import type { WidgetModel } from "./state";
 import { mountArchitecture } from "./ui/architecture";
+import { mountChart } from "./ui/chart";
+import { mountClassroom } from "./ui/classroom";
 import { mountDataCanvas } from "./ui/canvas";
 import { mountDataPanel } from "./ui/dataPanel";
 import { mountDataTools } from "./ui/dataTools";
 import { cleanups, h, uid, type Cleanup } from "./ui/dom";
 import { mountHyperparams } from "./ui/hyperparams";
 import { mountMetrics, mountStatus } from "./ui/metrics";
+import { mountNetwork } from "./ui/network";
+import { mountTimeline } from "./ui/timeline";
 import { mountTransport, togglePlay } from "./ui/transport";
 
 /** Elements that act on Space themselves (typing, pressing, ticking): Space is theirs. */
@@ -38,9 +42,9 @@ export function mountApp(model: WidgetModel, el: HTMLElement): Cleanup {
   const tools = h("div", { class: "nnv-tools" });
   const status = h("div", { class: "nnv-status" });
   // Filled by the network diagram, loss chart and timeline modules.
-  const network = h("div", { class: "nnv-network" });
-  const chart = h("div", { class: "nnv-chart" });
-  const timeline = h("div", { class: "nnv-timeline" });
+  const network = h("div", { class: "nnv-network", "data-control": "network" });
+  const chart = h("div", { class: "nnv-chart", "data-control": "chart" });
+  const timeline = h("div", { class: "nnv-timeline", "data-control": "timeline" });
 
   const root = h(
     "div",
@@ -68,6 +72,11 @@ export function mountApp(model: WidgetModel, el: HTMLElement): Cleanup {
   done.add(mountDataCanvas(model, canvas));
   done.add(mountDataTools(model, tools));
   done.add(mountStatus(model, status));
+  done.add(mountNetwork(model, network));
+  done.add(mountChart(model, chart));
+  done.add(mountTimeline(model, timeline));
+  // Last: hides control groups the others created.
+  done.add(mountClassroom(model, root));
 
   // Space plays/pauses anywhere in the widget, except where Space already means something.
   root.addEventListener("keydown", (e) => {

@@ -7,6 +7,7 @@ import { ProtocolError, type TrainStepRequest, type TrainStepResult } from "./pr
 import { ClientClosed, describeError, type Requester } from "./protocolClient";
 import { sameNetwork, toProtocolConfig, toProtocolData, toProtocolNetwork, usableOptimizerState } from "./payload";
 import { readConfig, readData, readHistory, type Point, type Status, type WidgetModel } from "./state";
+import { flushTimeline, recordReply } from "./ui/timeline";
 
 /** Trait pushes to the kernel while playing are at most this frequent. */
 export const SAVE_INTERVAL_MS = 200;
@@ -197,6 +198,7 @@ export class TrainingLoop {
     m.set("history", appendHistory(readHistory(m), { step: reply.global_step, ...metrics }));
     // Training works again: an old error no longer describes the state.
     if (m.get("status")?.state === "error") m.set("status", { state: this.running ? "training" : "idle", message: "" });
+    recordReply(m, reply);
     this.hooks.onApplied?.(reply.network, data);
     if (this.running) this.saveThrottled();
     else this.save();
@@ -208,6 +210,7 @@ export class TrainingLoop {
     this.clearTimer("retryTimer");
     if (writePlaying) this.model.set("playing", false);
     this.model.set("status", status);
+    flushTimeline(this.model);
     this.save();
   }
 

@@ -1,6 +1,8 @@
 // The widget's synced state: one TypeScript interface mirroring the Python traits (see the
 // contract's trait list), the model API both hosts provide, and defaults for missing keys.
 import type { ModelConfig, NetworkJSON } from "./nn/forward";
+import type { Timeline } from "./history";
+import type { Classroom } from "./ui/classroom";
 
 export type Problem = "classification" | "regression";
 
@@ -106,6 +108,10 @@ export interface Traits {
   playing: boolean;
   dataset: DatasetSettings;
   view: ViewSettings;
+  /** Weight snapshots across the run (history.ts keeps the decimation rule). */
+  timeline: Timeline;
+  /** Classroom mode: hidden control groups and a data lock (ui/classroom.ts). */
+  classroom: Classroom;
 }
 
 /** The part of anywidget's model API the frontend uses; the standalone host implements the same. */

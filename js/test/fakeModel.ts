@@ -1,5 +1,6 @@
 // A fake anywidget model: the same get/set/on/off/save_changes/send surface, recording what the
 // frontend sends and saves, with `reply` to play the kernel.
+import { emptyTimeline } from "../src/history";
 import { DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_METRICS, DEFAULT_VIEW, type Traits, type WidgetModel } from "../src/state";
 
 type Listener = (...args: never[]) => void;
@@ -27,6 +28,8 @@ export function initialTraits(): Traits {
     playing: false,
     dataset: { ...DEFAULT_DATASET },
     view: { ...DEFAULT_VIEW },
+    timeline: emptyTimeline(),
+    classroom: { hidden: [], lock_data: false },
   };
 }
 

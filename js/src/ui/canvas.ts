@@ -1,13 +1,15 @@
 // The data map: the network's decision map drawn from the weights (a JS forward pass over a
 // 100×100 grid), the points on top, and point editing by pointer and keyboard. Redraws are
 // coalesced into one requestAnimationFrame: at most one per frame, never a backlog.
-import { evaluateGrid, networkMatches } from "../nn/forward";
+import { evaluateGrid, networkMatches, type NetworkJSON } from "../nn/forward";
 import { patchView, readConfig, readData, readDataset, readView, type Point, type WidgetModel } from "../state";
 import { isDataLocked } from "./classroom";
 import { contrastOutline, cssColor, diverging, PALETTE, type RGB } from "./colors";
 import { h, onModel, uid, type Cleanup } from "./dom";
 import { clampUnit, distance, KEY_STEP, KEY_STEP_LARGE, newPoint, PAINT_SPACING, withoutNear, withPoint } from "./editing";
 import { paintMap } from "./mapImage";
+import { renderNodeMap } from "./network";
+import { FOCUS_NODE, PREVIEW_NETWORK, listen, type FocusNodeDetail, type PreviewDetail } from "./network/events";
 
 /** Map cells per side: the contract asks for at least 100×100. */
 const MAP_N = 100;
@@ -61,16 +63,25 @@ export function mountDataCanvas(model: WidgetModel, el: HTMLElement, opts: Canva
     schedule();
   };
 
+  // The timeline's seekbar previews a snapshot; hovering a neuron in the diagram shows its map.
+  let preview: NetworkJSON | null = null;
+  let focus: FocusNodeDetail | null = null;
+
   function renderMap(): void {
     mapDirty = false;
     if (!mapCtx || !image) return;
     const cfg = readConfig(model);
-    const net = model.get("network");
+    const net = preview && networkMatches(preview, cfg) ? preview : model.get("network");
     // While a reshape is on its way the network does not fit the config: keep the last map.
     if (!networkMatches(net, cfg)) return;
     const layers = evaluateGrid(net, cfg, MAP_N);
-    paintMap(layers[layers.length - 1], cfg, MAP_N, readView(model).discretize, image.data);
-    mapCtx.putImageData(image, 0, 0);
+    const cells = MAP_N * MAP_N;
+    if (focus && focus.layer < layers.length && (focus.node + 1) * cells <= layers[focus.layer].length) {
+      renderNodeMap(map, layers, MAP_N, focus.layer, focus.node, cfg);
+    } else {
+      paintMap(layers[layers.length - 1], cfg, MAP_N, readView(model).discretize, image.data);
+      mapCtx.putImageData(image, 0, 0);
+    }
     mapReady = true;
   }
 
@@ -286,6 +297,14 @@ export function mountDataCanvas(model: WidgetModel, el: HTMLElement, opts: Canva
   onInputs();
   const off = [
     onModel(model, ["change:network"], invalidateMap),
+    listen<PreviewDetail>(el, PREVIEW_NETWORK, (d) => {
+      preview = d?.network ?? null;
+      invalidateMap();
+    }),
+    listen<FocusNodeDetail>(el, FOCUS_NODE, (d) => {
+      focus = d;
+      invalidateMap();
+    }),
     onModel(model, ["change:config", "change:view"], onInputs),
     onModel(model, ["change:data"], () => {
       updateCaption();
