@@ -4,11 +4,16 @@ The public surface is small: :class:`NNVisu` (the Jupyter widget), :func:`handle
 (the one protocol dispatcher both hosts use), :mod:`nnvisu.datasets` and ``__version__``.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-from nnvisu import datasets
-from nnvisu.dispatch import handle_message
-from nnvisu.widget import NNVisu
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nnvisu import datasets
+    from nnvisu.dispatch import handle_message
+    from nnvisu.widget import NNVisu
 
 try:
     __version__ = version("nnvisu")
@@ -16,3 +21,20 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0"
 
 __all__ = ["NNVisu", "__version__", "datasets", "handle_message"]
+
+# Imported on first use (PEP 562): the server's supervisor process and `--help` need neither
+# torch nor anywidget, which cost ~250 MB and seconds to import.
+_LAZY = {
+    "NNVisu": "nnvisu.widget",
+    "handle_message": "nnvisu.dispatch",
+    "datasets": "nnvisu.datasets",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module = import_module(_LAZY[name])
+        value = module if name == "datasets" else getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'nnvisu' has no attribute {name!r}")
