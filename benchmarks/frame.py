@@ -47,8 +47,15 @@ body {{ margin: 16px; background: #fff; font-family: system-ui, sans-serif; }}
 def bundle(outdir: Path) -> tuple[str, str]:
     """Bundle the entry (and its CSS imports) with esbuild; return (js, css)."""
     subprocess.run(
-        [str(ESBUILD), str(ROOT / "benchmarks" / "frame_entry.ts"), "--bundle", "--format=esm",
-         "--target=es2020", f"--outdir={outdir}", "--log-level=warning"],
+        [
+            str(ESBUILD),
+            str(ROOT / "benchmarks" / "frame_entry.ts"),
+            "--bundle",
+            "--format=esm",
+            "--target=es2020",
+            f"--outdir={outdir}",
+            "--log-level=warning",
+        ],
         check=True,
         cwd=ROOT / "js",
     )
