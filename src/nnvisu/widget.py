@@ -1,0 +1,541 @@
+"""``NNVisu``: the playground as a Jupyter widget whose trainer is the notebook's own kernel.
+
+The view (``static/widget.js``) draws everything from the synced traits and sends protocol
+requests as custom messages; the kernel answers each with ``nnvisu.handle_message``. The
+Python API below drives the same dispatcher, so a notebook and a view train the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import numbers
+import sys
+import threading
+from collections.abc import Sequence
+from importlib.resources import files
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anywidget
+import msgspec
+import numpy as np
+import traitlets
+
+from nnvisu import datasets, export, protocol, widget_file
+from nnvisu.dispatch import handle_message
+from nnvisu.timeline import empty_timeline
+from nnvisu.training import (
+    Progress,
+    ProgressBar,
+    TrainingError,
+    TrainingRun,
+    TrainState,
+    append_history,
+    steps_per_epoch,
+    train_request,
+)
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    import pandas as pd
+    from torch import nn
+
+__all__ = ["NNVisu", "TrainingError", "TrainingRun"]
+
+log = logging.getLogger(__name__)
+
+_STATIC = files("nnvisu") / "static"
+
+#: Every protocol config key with the protocol's default.
+CONFIG_DEFAULTS: dict[str, Any] = msgspec.to_builtins(protocol.Config())
+
+#: The widget's own defaults where they differ from the protocol's (a livelier playground).
+WIDGET_DEFAULTS: dict[str, Any] = {
+    "hidden_layers": [8, 8],
+    "activation": "tanh",
+    "optimizer": "adam",
+    "learning_rate": 0.03,
+}
+DEFAULT_VIEW: dict[str, Any] = {
+    "show_test": True,
+    "discretize": False,
+    "tool": "add",
+    "selected_class": 0,
+    "value": 0.5,
+    "eraser_radius": 0.1,
+}
+DEFAULT_CLASSROOM: dict[str, Any] = {"hidden": [], "lock_data": False}
+IDLE: dict[str, str] = {"state": "idle", "message": ""}
+_MAX_TRAIN_STEPS = 10**9
+
+
+class NNVisu(anywidget.AnyWidget):
+    """An interactive neural-network playground that trains a real PyTorch model in the kernel.
+
+    Display it (last expression of a cell) to place points, pick an architecture and press
+    Play; or drive it from Python with :meth:`set_data`, :meth:`train`, :meth:`stop`,
+    :meth:`reset`, :meth:`to_torch`, :meth:`save` and :meth:`load`. Every trait below is
+    synced with the views and saved with the notebook.
+
+    Example:
+        >>> w = NNVisu("spiral", n=300, hidden_layers=[16, 16], activation="relu")
+        >>> w.train(epochs=200).wait()["train_loss"] < 0.5
+        True
+    """
+
+    _esm = Path(str(_STATIC / "widget.js"))
+    _css = Path(str(_STATIC / "widget.css"))
+
+    data = traitlets.List(
+        traitlets.Dict(), help='Points [{"x", "y", "label", "test"}]: class or target value.'
+    ).tag(sync=True)
+    config = traitlets.Dict(
+        help="The full protocol config: architecture, optimizer, regularization, seed."
+    ).tag(sync=True)
+    network = traitlets.Dict(
+        help='{"weights", "biases"}: Linear layers in torch layout (weights out x in).'
+    ).tag(sync=True)
+    optimizer_state = traitlets.Dict(
+        help="Optimizer buffers, its step count and global_step (which also drives the RNG)."
+    ).tag(sync=True)
+    metrics = traitlets.Dict(
+        help="Latest train/test loss and accuracy (null when unknown), global_step, epoch."
+    ).tag(sync=True)
+    history = traitlets.List(
+        traitlets.Dict(),
+        help="Loss/accuracy records by step, decimated to at most 2000 entries.",
+    ).tag(sync=True)
+    status = traitlets.Dict(
+        IDLE, help='{"state": "idle" | "training" | "error", "message"}: what the trainer does.'
+    ).tag(sync=True)
+    playing = traitlets.Bool(
+        False, help="The view's training loop (Play/Pause); NNVisu.stop() sets it False."
+    ).tag(sync=True)
+    dataset = traitlets.Dict(
+        help='Generator settings {"name", "n", "noise", "num_classes", "seed", "test_ratio"}.'
+    ).tag(sync=True)
+    view = traitlets.Dict(
+        DEFAULT_VIEW, help="Display and tool settings: show_test, discretize, tool, class, ..."
+    ).tag(sync=True)
+    timeline = traitlets.Dict(
+        help='Weight snapshots of the run(s) {"interval", "branch", "snapshots"} (seekable).'
+    ).tag(sync=True)
+    classroom = traitlets.Dict(
+        DEFAULT_CLASSROOM, help='{"hidden": [control names to hide], "lock_data": bool}.'
+    ).tag(sync=True)
+
+    def __init__(
+        self,
+        dataset: str | None = "moons",
+        *,
+        n: int = 200,
+        noise: float = 0.1,
+        num_classes: int = 2,
+        test_ratio: float = 0.5,
+        seed: int = 0,
+        **config: Any,
+    ) -> None:
+        """Generate a dataset and initialise a network.
+
+        Args:
+            dataset: a name from ``nnvisu.datasets.DATASETS`` ("moons", "spiral", ...) or
+                None to start without points.
+            n: number of points (1..10000).
+            noise: the generator's noise (0..1; its meaning per dataset is in
+                ``nnvisu.datasets.DATASETS[name].description``).
+            num_classes: class count (2..8) for datasets that take one.
+            test_ratio: fraction of the points held out as test points (0..0.9).
+            seed: seeds the data, the test split and the network's initialisation.
+            **config: any protocol config key, e.g. ``hidden_layers=[8, 8]``,
+                ``activation="relu"``, ``optimizer="adam"``, ``learning_rate=0.03``,
+                ``batch_size=32``, ``features=["x", "y", "xy"]``, ``l2=0.001``.
+
+        Raises:
+            TypeError: an unknown keyword argument (the message names it).
+            ValueError: a value out of range (the message names the field and the range).
+        """
+        self._open(_initial_state(dataset, n, noise, num_classes, test_ratio, seed, config))
+
+    def _open(self, traits: dict[str, Any]) -> None:
+        """Set up a widget with validated trait values (opens its comm in a kernel)."""
+        self._lock = threading.RLock()
+        self._run: TrainingRun | None = None
+        super().__init__(**traits)
+        self.on_msg(_on_custom_message)
+
+    # Messages from the views.
+    def _reply(self, content: object) -> dict[str, Any]:
+        """Answer one request from a view; never raises."""
+        if not isinstance(content, dict):
+            kind = type(content).__name__
+            return _error("invalid", f"a request must be a JSON object, got a {kind}")
+        if content.get("type") == "train_step" and self.training:
+            return _error("busy", "training from Python: call w.stop() first", content.get("id"))
+        return handle_message(content)
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        """Apply a view's trait update, atomically with respect to the training thread."""
+        with self._lock:
+            super().set_state(sync_data)
+
+    def _notify_trait(self, name: str, old_value: Any, new_value: Any) -> None:
+        # Every trait change (user code, views, the training thread) syncs through here: one
+        # lock keeps ipywidgets' bookkeeping (hold_sync's pending keys) consistent.
+        with self._lock:
+            super()._notify_trait(name, old_value, new_value)
+
+    @traitlets.observe("playing")
+    def _on_playing(self, change: dict[str, Any]) -> None:
+        # Play in a view takes over from a Python run: one trainer at a time. Only signal
+        # here (the thread publishes under the lock this observer may be running under).
+        if change["new"] and self._run is not None:
+            self._run.request_stop()
+
+    # Data.
+    def set_data(
+        self,
+        X: npt.ArrayLike | pd.DataFrame,
+        y: npt.ArrayLike | None = None,
+        *,
+        test_ratio: float = 0.0,
+        seed: int = 0,
+    ) -> None:
+        """Replace the points.
+
+        Args:
+            X: coordinates, shape (n, 2) (array or nested lists), or a DataFrame with columns
+                ``x``, ``y``, ``label`` and optionally a boolean ``test`` column.
+            y: labels: integers (classification: the class count grows to fit them) or
+                floats (regression targets). Omit it when X is a DataFrame.
+            test_ratio: fraction of points held out as test points (0 .. 1).
+            seed: picks which points are test points.
+
+        Raises:
+            ValueError: bad shapes or values, or labels the network cannot take (e.g. more
+                than 8 classes).
+        """
+        points = _points_from(X, y, test_ratio, seed)
+        self._stop_run()
+        config = _config_for_points(self.config, points)
+        network, optimizer_state = self.network, self.optimizer_state
+        if config != self.config:  # new problem or class count: adapt the output layer
+            network, optimizer_state = _init_network(config, network)
+        metrics = _evaluate(config, network, points, self.metrics)
+        with self._lock, self.hold_sync():
+            self.data, self.config, self.network = points, config, network
+            self.optimizer_state, self.metrics = optimizer_state, metrics
+
+    def data_as_numpy(self) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """Return ``(X, y)``: X float64 (n, 2); y int64 classes or float64 targets."""
+        return datasets.from_points(self.data)
+
+    def data_as_pandas(self) -> pd.DataFrame:
+        """Return a DataFrame with columns ``x``, ``y``, ``label``, ``test`` (one row a point)."""
+        frame = datasets.to_pandas(*self.data_as_numpy())
+        frame["test"] = [bool(point.get("test", False)) for point in self.data]
+        return frame
+
+    # Training.
+    @property
+    def training(self) -> bool:
+        """True while a Python training run (:meth:`train`) is active."""
+        return self._run is not None and not self._run.done
+
+    def train(
+        self,
+        steps: int | None = None,
+        *,
+        epochs: float | None = None,
+        wait: bool | None = None,
+        progress: bool | None = None,
+    ) -> TrainingRun:
+        """Train for ``steps`` optimizer steps or ``epochs`` passes over the training points.
+
+        Training runs in a background thread that sends the state to the views about five
+        times a second, so a notebook stays responsive (the kernel keeps answering the views)
+        and they show it live. A view that was playing is paused first; a previous Python run
+        is stopped and this one continues from where it got.
+
+        Args:
+            steps: number of optimizer steps (minibatches).
+            epochs: alternatively, passes over the training points (may be fractional).
+            wait: block until done. None: block only outside a Jupyter kernel.
+            progress: show a progress bar under the cell. None: only inside a kernel.
+
+        Returns:
+            A :class:`~nnvisu.training.TrainingRun`: ``.done``, ``.wait(timeout)``, ``.stop()``.
+
+        Raises:
+            ValueError: neither or both of steps/epochs, or a bad value.
+            TrainingError: ``wait`` and the run failed (e.g. diverged); the widget keeps the
+                last good state.
+        """
+        total = self._total_steps(steps, epochs)
+        self.stop()
+        with self._lock:
+            start = TrainState(
+                self.config,
+                self.data,
+                self.network,
+                self.optimizer_state,
+                self.metrics,
+                self.history,
+                self.timeline,
+            )
+        protocol.decode_request(train_request(start, total))  # a bad state fails here, not later
+        in_kernel = _in_kernel()
+        bar = ProgressBar(total) if (in_kernel if progress is None else progress) else None
+        self.status = {"state": "training", "message": f"training {total} steps in Python"}
+        self._run = TrainingRun(start, total, lambda s, p: self._publish(s, p, bar)).start()
+        if not in_kernel if wait is None else wait:
+            self._wait_interruptibly(self._run)
+        return self._run
+
+    def stop(self) -> None:
+        """Stop training: pause the views' loop (``playing = False``) and any Python run."""
+        self.playing = False
+        self._stop_run()
+
+    def _stop_run(self) -> None:
+        """Stop a Python run (if any) and wait for its last update; views keep playing."""
+        if self._run is not None:
+            self._run.stop()
+
+    def reset(self, seed: int | None = None) -> None:
+        """Re-initialise the weights and clear optimizer state, metrics and history.
+
+        Args:
+            seed: the new initialisation seed; None takes the next one (config seed + 1).
+        """
+        self.stop()
+        new_seed = (int(self.config["seed"]) + 1) % 2**31 if seed is None else seed
+        config = {**self.config, "seed": new_seed}
+        network, optimizer_state = _init_network(config, None)
+        metrics = _evaluate(config, network, self.data, None)
+        with self._lock, self.hold_sync():
+            self.config, self.network, self.optimizer_state = config, network, optimizer_state
+            self.metrics, self.history, self.status = metrics, _first_history(metrics), dict(IDLE)
+
+    def to_torch(self) -> nn.Sequential:
+        """Return an equivalent ``torch.nn.Sequential`` (a copy; eval mode).
+
+        Layers: a feature expansion taking (..., 2) points (x, y), then Linear layers with the
+        activation between them (and Dropout if configured). It outputs **logits** for
+        classification (``softmax`` gives the widget's class probabilities) and the value for
+        regression.
+        """
+        return export.to_torch(self.config, self.network)
+
+    # Files.
+    def save(self, path: str | Path) -> None:
+        """Write the whole state to ``path`` as JSON (read it back with :meth:`load`).
+
+        The file holds data, config, network, optimizer state, metrics, history, and the
+        dataset and view settings, with a ``format`` and a ``version`` field.
+        """
+        with self._lock:  # a consistent snapshot even while a run publishes
+            state = {name: getattr(self, name) for name in widget_file.TRAITS}
+        widget_file.write(Path(path), state)
+
+    @classmethod
+    def load(cls, path: str | Path) -> NNVisu:
+        """Return a widget with the state saved by :meth:`save`.
+
+        Raises:
+            ValueError: not an nnvisu file, a newer version, or a state that does not
+                validate (the message says what is wrong).
+        """
+        state = widget_file.read(Path(path))
+        widget = cls.__new__(cls)
+        try:
+            widget._open(state)
+        except traitlets.TraitError as error:  # e.g. history is not a list
+            raise ValueError(f"{path}: {error}") from None
+        return widget
+
+    # Internals.
+    def _total_steps(self, steps: int | None, epochs: float | None) -> int:
+        if (steps is None) == (epochs is None):
+            raise ValueError("give exactly one of steps=N or epochs=E")
+        if steps is not None:
+            return _check_int("steps", steps, 1, _MAX_TRAIN_STEPS)
+        if not isinstance(epochs, numbers.Real) or not 0 < float(epochs) <= _MAX_TRAIN_STEPS:
+            raise ValueError(f"epochs must be a positive number, got {epochs!r}")
+        per_epoch = steps_per_epoch(self.config, self.data)
+        return min(_MAX_TRAIN_STEPS, max(1, math.ceil(float(epochs) * per_epoch)))
+
+    def _publish(self, state: TrainState, progress: Progress, bar: ProgressBar | None) -> None:
+        """Push a training state to the traits (runs in the training thread)."""
+        with self._lock, self.hold_sync():
+            self.network, self.optimizer_state = state.network, state.optimizer_state
+            self.metrics, self.history = state.metrics, state.history
+            self.timeline = state.timeline
+            if not self.playing:  # else a view took over (Play) and owns the status line
+                self.status = progress.status()
+        if bar is not None:
+            bar.update(progress, state.metrics)
+
+    @staticmethod
+    def _wait_interruptibly(run: TrainingRun) -> None:
+        try:
+            run.wait()
+        except KeyboardInterrupt:
+            run.stop()
+            raise
+
+
+def _on_custom_message(widget: NNVisu, content: object, buffers: Sequence[bytes]) -> None:
+    """Reply to a view's request with ``widget.send``; no exception escapes a handler."""
+    try:
+        reply = widget._reply(content)
+    except Exception as error:  # a bug must not silence the reply the view waits for
+        log.exception("nnvisu: request failed")
+        request_id = content.get("id") if isinstance(content, dict) else None
+        reply = _error("internal", f"{type(error).__name__}: {error}", request_id)
+    try:
+        widget.send(reply)
+    except Exception:  # e.g. the comm closed meanwhile: nobody is left to answer
+        log.exception("nnvisu: could not send a reply")
+
+
+def _error(code: str, message: str, request_id: object = None) -> dict[str, Any]:
+    return {"type": "error", "id": request_id, "code": code, "message": message, "field": None}
+
+
+def _call(request: dict[str, Any]) -> dict[str, Any]:
+    """Dispatch a request from Python; a protocol error becomes a ValueError."""
+    reply = handle_message(request)
+    if reply["type"] == "error":
+        raise ValueError(reply["message"])
+    return reply
+
+
+def _check_int(name: str, value: object, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
+    if not lo <= int(value) <= hi:
+        raise ValueError(f"{name}={value} is out of range: allowed [{lo}, {hi}]")
+    return int(value)
+
+
+def _initial_state(
+    name: str | None,
+    n: int,
+    noise: float,
+    num_classes: int,
+    test_ratio: float,
+    seed: int,
+    config: dict[str, Any],
+) -> dict[str, Any]:
+    """All trait values of a new widget, validated before any comm opens."""
+    unknown = sorted(set(config) - set(CONFIG_DEFAULTS))
+    if unknown:
+        raise TypeError(
+            f"NNVisu() got unexpected keyword argument(s) {', '.join(unknown)}; "
+            f"config keys are: {', '.join(CONFIG_DEFAULTS)}"
+        )
+    settings = {"name": name, "n": n, "noise": noise, "num_classes": num_classes,
+                "seed": seed, "test_ratio": test_ratio}  # fmt: skip
+    points, problem, classes = _generate(settings, config.get("problem", "classification"))
+    full = {**CONFIG_DEFAULTS, **WIDGET_DEFAULTS, "problem": problem, "num_classes": classes,
+            "seed": seed, **config}  # fmt: skip
+    if full["problem"] != problem:
+        raise ValueError(f"problem={full['problem']!r} does not fit dataset {name!r} ({problem})")
+    network, optimizer_state = _init_network(full, None)
+    metrics = _evaluate(full, network, points, None)
+    return {
+        "data": points,
+        "config": full,
+        "network": network,
+        "optimizer_state": optimizer_state,
+        "metrics": metrics,
+        "history": _first_history(metrics),
+        "timeline": empty_timeline(),
+        "dataset": settings if name is not None else {**settings, "name": "moons"},
+    }
+
+
+def _generate(settings: dict[str, Any], problem: str) -> tuple[list[dict[str, Any]], str, int]:
+    """Points, problem and class count of the generator ``settings`` (no points: no name)."""
+    if settings["name"] is None:
+        return [], problem, settings["num_classes"]
+    name = settings["name"]
+    request = {"type": "generate_data", **{k: v for k, v in settings.items() if k != "name"}}
+    reply = _call({**request, "dataset": name})
+    if reply["problem"] == "classification" and reply["num_classes"] != settings["num_classes"]:
+        info = datasets.DATASETS[name]  # the protocol clamps the class count; Python says so
+        raise ValueError(
+            f"num_classes={settings['num_classes']} is out of range for dataset {name!r}: "
+            f"allowed [{info.min_classes}, {info.max_classes}]"
+        )
+    return reply["data"], reply["problem"], reply["num_classes"]
+
+
+def _init_network(
+    config: dict[str, Any], previous: dict[str, Any] | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A network for ``config`` (keeping what fits of ``previous``) and a fresh optimizer state."""
+    request: dict[str, Any] = {"type": "init_network", "config": config}
+    if previous is not None:
+        request |= {"network": previous, "previous_features": config["features"]}
+    reply = _call(request)
+    return reply["network"], reply["optimizer_state"]
+
+
+def _evaluate(
+    config: dict[str, Any],
+    network: dict[str, Any],
+    points: list[dict[str, Any]],
+    previous: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """Metrics of ``network`` on ``points``, keeping the step count of ``previous`` metrics."""
+    previous = previous or {}
+    steps = {"global_step": previous.get("global_step", 0), "epoch": previous.get("epoch", 0.0)}
+    empty = {"train_loss": None, "test_loss": None, "accuracy": None, "test_accuracy": None}
+    if not any(not point.get("test", False) for point in points):
+        return {**empty, **steps}
+    reply = _call({"type": "evaluate", "config": config, "network": network, "data": points})
+    return {**{key: reply[key] for key in empty}, **steps}
+
+
+def _first_history(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    if metrics["train_loss"] is None:
+        return []
+    return append_history([], {**metrics, "global_step": metrics["global_step"]})
+
+
+def _points_from(
+    X: Any, y: npt.ArrayLike | None, test_ratio: float, seed: int
+) -> list[dict[str, Any]]:
+    """Protocol points from arrays/lists or a DataFrame (whose ``test`` column is kept)."""
+    if hasattr(X, "columns"):  # a DataFrame: pandas stays an optional import
+        if y is not None:
+            raise ValueError("give y only with arrays: a DataFrame carries its label column")
+        points = datasets.to_points(*datasets.from_pandas(X), test_ratio=test_ratio, seed=seed)
+        if "test" in X.columns:
+            if test_ratio:
+                raise ValueError("a DataFrame with a test column takes no test_ratio")
+            for point, test in zip(points, X["test"].to_numpy(dtype=bool).tolist(), strict=True):
+                point["test"] = test
+        return points
+    if y is None:
+        raise ValueError("set_data(X, y) needs labels y (or a DataFrame with a label column)")
+    return datasets.to_points(X, y, test_ratio=test_ratio, seed=seed)
+
+
+def _config_for_points(config: dict[str, Any], points: list[dict[str, Any]]) -> dict[str, Any]:
+    """``config`` with the problem and class count the points' labels need."""
+    labels = [point["label"] for point in points]
+    if any(isinstance(label, float) for label in labels):
+        return {**config, "problem": "regression"}
+    classes = max([int(config["num_classes"]), *(label + 1 for label in labels)])
+    if config["problem"] == "regression":
+        classes = max([2, *(label + 1 for label in labels)])
+    return {**config, "problem": "classification", "num_classes": classes}
+
+
+def _in_kernel() -> bool:
+    """True inside a running Jupyter kernel (where blocking would freeze the views)."""
+    kernelbase = sys.modules.get("ipykernel.kernelbase")  # never imported outside a kernel
+    return kernelbase is not None and bool(kernelbase.Kernel.initialized())
