@@ -76,6 +76,27 @@ def test_train_step_message_gets_a_result_with_its_id(w: NNVisu) -> None:
     assert reply["global_step"] == 5
 
 
+def test_requests_run_torch_on_one_thread_and_restore_the_users_setting(
+    w: NNVisu, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[int] = []
+
+    def recording(message: dict[str, Any]) -> dict[str, Any]:
+        seen.append(torch.get_num_threads())
+        return handle_message(message)
+
+    monkeypatch.setattr("nnvisu.widget.handle_message", recording)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        from_view(w, train_request(w))
+        assert seen == [1]
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert replies(w)[0]["type"] == "train_step_result"
+
+
 @pytest.mark.parametrize(
     "content",
     [

@@ -8,12 +8,15 @@ never wait long.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+import torch
 
 from nnvisu.dispatch import handle_message
 from nnvisu.protocol import MAX_STEPS
@@ -25,6 +28,35 @@ CHUNK_MS = 100
 PUBLISH_INTERVAL_S = 0.2
 #: Longest history kept; beyond it every other record is dropped (the curve's shape stays).
 HISTORY_LIMIT = 2000
+
+
+_threads_lock = threading.Lock()
+_threads_users = 0
+_threads_before = 1
+
+
+@contextlib.contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Run torch on one intra-op thread inside the block, restoring the user's setting after.
+
+    The playground's nets are tiny: a second thread only adds synchronisation, and on two
+    shared cores a 1-step request took 120 ms instead of 12 ms. The kernel's torch setting is
+    the user's, so it is changed only while nnvisu computes (counted: the message handler and a
+    training thread may overlap).
+    """
+    global _threads_users, _threads_before
+    with _threads_lock:
+        if _threads_users == 0:
+            _threads_before = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _threads_users += 1
+    try:
+        yield
+    finally:
+        with _threads_lock:
+            _threads_users -= 1
+            if _threads_users == 0:
+                torch.set_num_threads(_threads_before)
 
 
 class TrainingError(RuntimeError):
@@ -223,7 +255,8 @@ class TrainingRun:
                 last_publish = time.monotonic()
 
     def _step(self) -> None:
-        reply = handle_message(train_request(self._state, self.total_steps - self.steps))
+        with one_torch_thread():
+            reply = handle_message(train_request(self._state, self.total_steps - self.steps))
         if reply["type"] == "error":  # e.g. diverged: keep the last good state
             self.error = f"{reply['code']}: {reply['message']}"
             return

@@ -32,6 +32,7 @@ from nnvisu.training import (
     TrainingRun,
     TrainState,
     append_history,
+    one_torch_thread,
     steps_per_epoch,
     train_request,
 )
@@ -172,7 +173,8 @@ class NNVisu(anywidget.AnyWidget):
             return _error("invalid", f"a request must be a JSON object, got a {kind}")
         if content.get("type") == "train_step" and self.training:
             return _error("busy", "training from Python: call w.stop() first", content.get("id"))
-        return handle_message(content)
+        with one_torch_thread():
+            return handle_message(content)
 
     def set_state(self, sync_data: dict[str, Any]) -> None:
         """Apply a view's trait update, atomically with respect to the training thread."""
