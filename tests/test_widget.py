@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
 
 import comm
+import make_timeline_fixtures
 import numpy as np
 import pytest
 import torch
@@ -481,3 +484,151 @@ def test_python_run_records_the_timeline(w: NNVisu, monkeypatch: pytest.MonkeyPa
     w.reset()
     w.train(steps=5)
     assert w.timeline["snapshots"][-1]["branch"] == 1  # the reset started a new branch
+
+
+def test_timeline_fixture_is_what_python_computes() -> None:
+    """tests/fixtures/timeline.json is also replayed by history.ts (history-fixture.test.ts)."""
+    assert json.loads(make_timeline_fixtures.OUT.read_text()) == make_timeline_fixtures.build(), (
+        "the Python timeline rule changed: make history.ts agree, then run "
+        "python tests/make_timeline_fixtures.py"
+    )
+
+
+# Resuming from a snapshot (a view's "Resume from here", from Python).
+@pytest.fixture
+def trained(w: NNVisu, monkeypatch: pytest.MonkeyPatch) -> NNVisu:
+    monkeypatch.setattr(training, "CHUNK_MS", 1)  # several requests: several snapshots
+    w.config = {**w.config, "batch_size": 10, "dropout": 0.1}
+    w.train(steps=40)
+    assert len(w.snapshots) >= 4
+    return w
+
+
+def test_restore_resumes_from_a_snapshot_on_a_new_branch(trained: NNVisu) -> None:
+    w = trained
+    before, history = w.timeline, w.history
+    snap = w.snapshots[2]
+    w.restore(2)
+    assert w.network == snap.network
+    assert w.optimizer_state == {"optimizer": "adam", "step": 0, "global_step": snap.step,
+                                 "buffers": {}}  # fmt: skip
+    # A new branch whose first snapshot copies snapshot 2 and names it as its fork.
+    assert w.timeline["snapshots"][: len(before["snapshots"])] == before["snapshots"]
+    assert w.timeline["branch"] == 1
+    assert w.snapshots[-1] == dataclasses.replace(snap, branch=1, parent=2)
+    assert w.history == [h for h in history if h["step"] <= snap.step] != history
+    evaluated = handle_message({"type": "evaluate", "config": w.config, "network": w.network,
+                                "data": w.data})  # fmt: skip
+    assert w.metrics == {
+        **{k: evaluated[k] for k in ("train_loss", "test_loss", "accuracy", "test_accuracy")},
+        "global_step": snap.step, "epoch": snap.step * 10 / 30}  # fmt: skip
+
+
+def test_training_after_restore_continues_from_the_snapshot(trained: NNVisu) -> None:
+    """Same weights as one request from the snapshot with a fresh optimizer at its step."""
+    w = trained
+    snap = w.snapshots[1]
+    w.restore(1)
+    fresh = {"optimizer": "adam", "step": 0, "global_step": snap.step, "buffers": {}}
+    request = {**train_request(w), "network": snap.network, "optimizer_state": fresh}
+    one = handle_message({**request, "config": {**w.config, "steps": 7}})
+    w.train(steps=7)
+    assert w.optimizer_state["global_step"] == snap.step + 7
+    for got, want in zip(w.network["weights"], one["network"]["weights"], strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-5)
+    branch = [s for s in w.snapshots if s.branch == 1]
+    assert branch[0].parent == 1 and branch[-1].step == snap.step + 7
+
+
+def test_restore_takes_negative_indices_and_stops_a_python_run(trained: NNVisu) -> None:
+    w = trained
+    run = w.train(steps=10**6, wait=False)
+    w.restore(-1)  # the newest snapshot there was when the run stopped
+    assert run.done
+    newest = w.snapshots[-1]
+    assert newest.parent == len(w.snapshots) - 2 and w.network == newest.network
+
+
+def test_restore_errors(trained: NNVisu) -> None:
+    w = trained
+    n = len(w.snapshots)
+    for bad in (n, -n - 1):
+        with pytest.raises(IndexError, match=rf"no snapshot {bad}: the timeline has {n} snapshots"):
+            w.restore(bad)
+    with pytest.raises(TypeError):
+        w.restore(1.0)
+    with pytest.raises(IndexError, match="no snapshots"):
+        NNVisu("moons", n=20).restore(0)
+    w.config = {**w.config, "hidden_layers": [8]}
+    w.network = handle_message({"type": "init_network", "config": w.config})["network"]
+    unchanged = (w.network, w.timeline, w.history)
+    with pytest.raises(ValueError, match=r"layers 2 -> 8 -> 8 -> 2 but the architecture is now "
+                                         r"2 -> 8 -> 2"):  # fmt: skip
+        w.restore(0)
+    assert (w.network, w.timeline, w.history) == unchanged
+
+
+def test_snapshots_are_a_read_only_copy(trained: NNVisu) -> None:
+    w = trained
+    snaps = w.snapshots
+    assert len(snaps) == len(w.timeline["snapshots"])
+    assert [s.step for s in snaps] == [s["step"] for s in w.timeline["snapshots"]]
+    assert snaps[-1] == snaps[len(snaps) - 1] and snaps[1:3] == [snaps[1], snaps[2]]
+    assert snaps[0].parent is None and snaps[0].train_loss is not None
+    snaps[0].network["weights"][0][0][0] = 123.0
+    assert w.timeline["snapshots"][0]["network"]["weights"][0][0][0] != 123.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        snaps[0].step = 5
+    with pytest.raises(AttributeError):
+        w.snapshots = snaps
+    assert re.fullmatch(r"<Snapshots: \d+, steps \d+\.\.40, 1 branch\(es\)>", repr(snaps))
+    assert "network" not in repr(snaps[0])
+
+
+# Classroom mode.
+def sent_updates(widget: NNVisu, name: str) -> list[Any]:
+    sent = widget.comm.sent
+    return [m["data"]["state"][name] for m in sent
+            if m["data"].get("method") == "update" and name in m["data"]["state"]]  # fmt: skip
+
+
+def test_classroom_from_the_constructor_and_live() -> None:
+    w = NNVisu("moons", n=20, hide=("optimizer", "timeline", "optimizer"), lock_data=True)
+    assert w.classroom == {"hidden": ["optimizer", "timeline"], "lock_data": True}
+    assert NNVisu("moons", n=20).classroom == {"hidden": [], "lock_data": False}
+    w.classroom = {"hidden": ["dataset"]}  # live: the views follow the trait
+    assert w.classroom == {"hidden": ["dataset"], "lock_data": False}
+    assert sent_updates(w, "classroom")[-1] == {"hidden": ["dataset"], "lock_data": False}
+    assert set(NNVisu.CONTROLS) >= {"dataset", "learning_rate", "network", "timeline", "chart"}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"hide": ["learning_rate", "nope"]}, r"hide has unknown control name\(s\) 'nope'; "
+                                              r"valid names: step, reset, learning_rate, "),
+        ({"hide": "dataset"}, "hide must be a list of control names, got 'dataset'"),
+        ({"lock_data": "yes"}, "lock_data must be True or False"),
+    ],
+)  # fmt: skip
+def test_classroom_keywords_are_validated(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        NNVisu("moons", n=20, **kwargs)
+
+
+def test_classroom_trait_is_validated(w: NNVisu) -> None:
+    with pytest.raises(ValueError, match=r"classroom\['hidden'\] has unknown control name\(s\) "
+                                         r"'learningrate'; valid names: .*timeline"):  # fmt: skip
+        w.classroom = {"hidden": ["learningrate"]}
+    with pytest.raises(ValueError, match="unknown key"):
+        w.classroom = {"hidden": [], "lock": True}
+    assert w.classroom == {"hidden": [], "lock_data": False}
+
+
+def test_load_rejects_a_bad_classroom(w: NNVisu, tmp_path: Path) -> None:
+    w.save(tmp_path / "w.json")
+    document = json.loads((tmp_path / "w.json").read_text())
+    document["classroom"] = {"hidden": ["nope"], "lock_data": False}
+    (tmp_path / "w.json").write_text(json.dumps(document))
+    with pytest.raises(ValueError, match="unknown control name"):
+        NNVisu.load(tmp_path / "w.json")

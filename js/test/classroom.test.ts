@@ -17,16 +17,27 @@ function controls(): HTMLDivElement {
 }
 
 const group = (root: HTMLElement, name: string) => root.querySelector<HTMLElement>(`[data-control="${name}"]`)!;
+/** Hidden by classroom mode (classroom.css: display none). */
+const hiddenByClassroom = (root: HTMLElement, name: string) => group(root, name).hasAttribute("data-nnv-classroom-hidden");
 
 describe("classroom", () => {
   it("hides the named groups and shows them again", () => {
     const root = controls();
     applyClassroom(root, { hidden: ["learning_rate", "timeline"], lock_data: false });
-    expect(group(root, "learning_rate").hidden).toBe(true);
-    expect(group(root, "timeline").hidden).toBe(true);
-    expect(group(root, "dataset").hidden).toBe(false);
+    expect(hiddenByClassroom(root, "learning_rate")).toBe(true);
+    expect(hiddenByClassroom(root, "timeline")).toBe(true);
+    expect(hiddenByClassroom(root, "dataset")).toBe(false);
     applyClassroom(root, { hidden: [], lock_data: false });
-    expect(group(root, "timeline").hidden).toBe(false);
+    expect(hiddenByClassroom(root, "timeline")).toBe(false);
+  });
+
+  it("leaves the hidden attribute to the controls (e.g. Momentum, shown for SGD only)", () => {
+    const root = controls();
+    group(root, "learning_rate").hidden = true;
+    applyClassroom(root, { hidden: ["dataset"], lock_data: false });
+    applyClassroom(root, { hidden: [], lock_data: false });
+    expect(group(root, "learning_rate").hidden).toBe(true);
+    expect(group(root, "dataset").hidden).toBe(false);
   });
 
   it("locks the data controls, and unlocking re-enables only what it disabled", () => {
@@ -49,7 +60,7 @@ describe("classroom", () => {
     const root = controls();
     const stop = mountClassroom(model, root);
     raw(model).set("classroom", { hidden: ["dataset", 3], lock_data: true });
-    expect(group(root, "dataset").hidden).toBe(true);
+    expect(hiddenByClassroom(root, "dataset")).toBe(true);
     expect(isDataLocked(model)).toBe(true);
     raw(model).set("classroom", { lock_data: "yes" });
     expect(isDataLocked(model)).toBe(false);

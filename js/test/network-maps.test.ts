@@ -129,7 +129,8 @@ describe("edits", () => {
     expect(describeHit(cfg, network, hit, true)).toBe(
       `Weight from input sin y to layer 1 neuron 2: ${+network.weights[0][1][2].toPrecision(3)} · click to edit`,
     );
-    expect(describeHit(cfg, network, { kind: "bias", column: 3, node: 0 }, false)).toMatch(/^Bias of output class 1: /);
+    expect(describeHit(cfg, network, { kind: "bias", column: 3, node: 0 }, false)).toMatch(/^Bias of output class 1: [^·]+$/);
+    expect(describeHit(cfg, network, { kind: "node", column: 0, node: 0 }, true, "press Enter")).toBe("Input x: on · press Enter to switch off");
   });
 });
 

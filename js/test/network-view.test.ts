@@ -39,7 +39,7 @@ describe("network diagram", () => {
     expect(buttons()).toHaveLength(FEATURES.length + 4 + 4 + 2);
     const inputs = buttons().slice(0, FEATURES.length);
     expect(inputs.map((b) => b.getAttribute("aria-pressed"))).toEqual(["true", "true", "false", "false", "false", "false", "false"]);
-    expect(inputs[2].getAttribute("aria-label")).toBe("input x²");
+    expect(inputs[2].getAttribute("aria-label")).toBe("input x squared"); // spoken: shown as x²
     expect(buttons()[FEATURES.length].getAttribute("aria-label")).toBe("layer 1 neuron 1");
     expect(buttons().filter((b) => b.tabIndex === 0)).toHaveLength(1);
   });
@@ -66,8 +66,12 @@ describe("network diagram", () => {
     expect(document.activeElement).toBe(buttons()[FEATURES.length + 1]);
     expect(focused).toContainEqual({ layer: 0, node: 0 });
     expect(focused[focused.length - 1]).toEqual({ layer: 1, node: 1 });
+    // The tooltip, filled at once, is the focused button's description (its bias, how to edit).
+    const tip = el.querySelector<HTMLElement>(".nnv-net-tip")!;
+    expect(document.activeElement!.getAttribute("aria-describedby")).toBe(tip.id);
+    expect(tip.textContent).toMatch(/^Layer 1 neuron 2 · bias -?[\d.]+ · press Enter to edit$/);
     flushFrames();
-    expect(el.querySelector<HTMLElement>(".nnv-net-tip")!.hidden).toBe(false);
+    expect(tip.hidden).toBe(false);
   });
 
   it("Enter on a neuron edits its bias and incoming weights; only changed values are applied", () => {

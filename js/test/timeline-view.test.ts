@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { emptyTimeline, recordSnapshot, resumeFrom, type Timeline } from "../src/history";
 import type { NetworkJSON } from "../src/nn/forward";
 import { PREVIEW_NETWORK } from "../src/ui/network/events";
-import { flushTimeline, mountTimeline, nearestTick, readTimeline, recordReply, tickPositions } from "../src/ui/timeline";
+import { epochAt, flushTimeline, mountTimeline, nearestTick, readTimeline, recordReply, tickPositions } from "../src/ui/timeline";
 import { FakeModel, smallNetwork } from "./fakeModel";
 import { flushFrames, installDomStubs, raw, widgetRoot } from "./network-dom";
 
@@ -95,6 +95,8 @@ describe("timeline view", () => {
     expect(tl.branch).toBe(1);
     expect(tl.snapshots[tl.snapshots.length - 1]).toMatchObject({ step: 20, branch: 1, parent: 1 });
     expect(model.get("history").map((h) => h.step)).toEqual([0, 10, 20]);
+    // Full batch over the fake model's 2 training points: one epoch a step.
+    expect(model.get("metrics")).toMatchObject({ global_step: 20, epoch: 20 });
     expect(model.saves).toBeGreaterThan(0);
     // Back to Live, on the new branch: its lineage is 10, 20 (fork) — 30 and 40 are elsewhere.
     expect(previews[previews.length - 1]).toBeNull();
@@ -177,5 +179,17 @@ describe("recordReply", () => {
     const m = new FakeModel();
     raw(m).set("timeline", { interval: "x", snapshots: 3 });
     expect(readTimeline(m)).toEqual(emptyTimeline());
+  });
+});
+
+describe("epochAt", () => {
+  const points = (train: number, test: number) =>
+    Array.from({ length: train + test }, (_, i) => ({ x: 0, y: 0, label: 0, test: i >= train }));
+
+  it("counts as train_step replies do: steps × batch / training points", () => {
+    expect(epochAt(null, points(30, 30), 12)).toBe(12);
+    expect(epochAt(10, points(30, 5), 12)).toBe(4);
+    expect(epochAt(64, points(30, 0), 3)).toBe(3); // a batch larger than the data is full batch
+    expect(epochAt(10, points(0, 4), 12)).toBe(0);
   });
 });

@@ -8,8 +8,10 @@ views redraw maps from them. A branch's first snapshot names the snapshot it for
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, overload
 
 MAX_SNAPSHOTS = 256
 #: Numbers (weights + biases) all snapshots may hold together: wide networks keep fewer.
@@ -17,7 +19,8 @@ SNAPSHOT_BUDGET = 65_536
 MIN_SNAPSHOTS = 8
 
 Timeline = dict[str, Any]
-Snapshot = dict[str, Any]
+#: A snapshot as the trait holds it: {"step", "branch", "parent", "network", "train_loss", ...}.
+RawSnapshot = dict[str, Any]
 
 
 def empty_timeline() -> Timeline:
@@ -51,7 +54,134 @@ def record_snapshot(timeline: Timeline, reply: dict[str, Any]) -> Timeline:
     return _append({**timeline, "branch": branch}, snapshot)
 
 
-def _append(timeline: Timeline, snapshot: Snapshot) -> Timeline:
+class Resumed(NamedTuple):
+    """Where "resume from snapshot i" leaves a run (history.ts ``Resumed``)."""
+
+    timeline: Timeline
+    network: dict[str, Any]
+    global_step: int
+
+
+def resume_from(timeline: Timeline, index: int) -> Resumed:
+    """Branch the run at snapshot ``index``: a new branch starts with a copy of that snapshot.
+
+    Raises:
+        IndexError: ``index`` is not in ``0 .. len(snapshots) - 1``.
+    """
+    snaps = timeline["snapshots"]
+    if not 0 <= index < len(snaps):
+        raise IndexError(f"no snapshot {index}: the timeline has {_count(len(snaps))}")
+    branch = _next_branch(timeline)
+    start = {**snaps[index], "branch": branch, "parent": index}
+    resumed = _append({**timeline, "branch": branch}, start)
+    return Resumed(resumed, snaps[index]["network"], snaps[index]["step"])
+
+
+def check_architecture(snapshot: RawSnapshot, config: dict[str, Any]) -> None:
+    """Check that a snapshot's network has exactly the layer sizes ``config`` describes.
+
+    Raises:
+        ValueError: it does not (it was taken before the inputs, layers or classes changed).
+    """
+    weights, biases = snapshot["network"]["weights"], snapshot["network"]["biases"]
+    outputs = config["num_classes"] if config["problem"] == "classification" else 1
+    want = [len(config["features"]), *config["hidden_layers"], outputs]
+    layers = list(itertools.pairwise(want))
+    fits = len(weights) == len(biases) == len(layers) and all(
+        len(w) == out == len(b) and all(len(row) == inp for row in w)
+        for w, b, (inp, out) in zip(weights, biases, layers, strict=True)
+    )
+    if not fits:
+        have = [len(weights[0][0]), *(len(w) for w in weights)]
+        raise ValueError(
+            f"the snapshot at step {snapshot['step']} has layers {_arrow(have)} but the "
+            f"architecture is now {_arrow(want)}: change it back to restore this snapshot"
+        )
+
+
+def _arrow(sizes: list[int]) -> str:
+    return " -> ".join(map(str, sizes))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One saved point of a run: the weights at ``step`` and the losses then.
+
+    Attributes:
+        step: the run's global_step when it was taken.
+        branch: the run it belongs to; resuming from a snapshot starts a new branch.
+        parent: on a branch's first snapshot, the index of the snapshot it forked from
+            (None for the first run and after a reset).
+        train_loss: loss on the training points then (None without any).
+        test_loss: loss on the test points then (None without any).
+        network: ``{"weights", "biases"}`` as in the ``network`` trait (a copy).
+    """
+
+    step: int
+    branch: int
+    parent: int | None
+    train_loss: float | None
+    test_loss: float | None
+    network: dict[str, Any] = field(repr=False)
+
+
+class Snapshots(Sequence[Snapshot]):
+    """A read-only view of one ``timeline`` value's snapshots, oldest first.
+
+    The trait is replaced, never changed in place, so a view stays consistent while training
+    goes on; read ``NNVisu.snapshots`` again for newer snapshots.
+    """
+
+    def __init__(self, timeline: Timeline) -> None:
+        self._snaps: list[dict[str, Any]] = timeline["snapshots"]
+
+    def __len__(self) -> int:
+        return len(self._snaps)
+
+    @overload
+    def __getitem__(self, index: int) -> Snapshot: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Snapshot]: ...
+    def __getitem__(self, index: int | slice) -> Snapshot | list[Snapshot]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return _snapshot(self._snaps[self.position(index)])
+
+    def __iter__(self) -> Iterator[Snapshot]:
+        return (_snapshot(s) for s in self._snaps)
+
+    def position(self, index: int) -> int:
+        """The index ``index`` stands for (negative ones count from the end).
+
+        Raises:
+            IndexError: there is no such snapshot.
+        """
+        n = len(self._snaps)
+        if not -n <= index < n:
+            raise IndexError(f"no snapshot {index}: the timeline has {_count(n)}")
+        return index % n
+
+    def __repr__(self) -> str:
+        if not self._snaps:
+            return "<Snapshots: none yet>"
+        steps = [s["step"] for s in self._snaps]
+        branches = len({s["branch"] for s in self._snaps})
+        return f"<Snapshots: {len(steps)}, steps {min(steps)}..{max(steps)}, {branches} branch(es)>"
+
+
+def _snapshot(snap: dict[str, Any]) -> Snapshot:
+    network = snap["network"]
+    copied = {"weights": [[list(row) for row in w] for w in network["weights"]],
+              "biases": [list(b) for b in network["biases"]]}  # fmt: skip
+    keys = ("step", "branch", "parent", "train_loss", "test_loss")
+    return Snapshot(**{key: snap[key] for key in keys}, network=copied)
+
+
+def _count(n: int) -> str:
+    return "no snapshots" if n == 0 else f"{n} snapshot{'s' if n > 1 else ''} (0..{n - 1})"
+
+
+def _append(timeline: Timeline, snapshot: RawSnapshot) -> Timeline:
     """Append, first thinning the list (and doubling the interval) while it is full."""
     cap = capacity(snapshot["network"])
     snaps, interval, parent = timeline["snapshots"], timeline["interval"], snapshot["parent"]
@@ -62,7 +192,7 @@ def _append(timeline: Timeline, snapshot: Snapshot) -> Timeline:
     return {**timeline, "interval": interval, "snapshots": [*snaps, {**snapshot, "parent": parent}]}
 
 
-def _decimate(snaps: list[Snapshot]) -> tuple[list[Snapshot], Callable[[int], int | None]]:
+def _decimate(snaps: list[RawSnapshot]) -> tuple[list[RawSnapshot], Callable[[int], int | None]]:
     """Drop every second snapshot (keeping the first and the newest); re-point forks.
 
     Returns the kept snapshots and ``ancestor(old_index)``: the new index of the nearest kept
@@ -78,7 +208,7 @@ def _decimate(snaps: list[Snapshot]) -> tuple[list[Snapshot], Callable[[int], in
             index = _previous_or_fork(snaps, index)
         return None if index is None else new_index[index]
 
-    out: list[Snapshot] = []
+    out: list[RawSnapshot] = []
     seen: set[int] = set()
     for i in kept:
         first = snaps[i]["branch"] not in seen
@@ -89,7 +219,7 @@ def _decimate(snaps: list[Snapshot]) -> tuple[list[Snapshot], Callable[[int], in
     return out, ancestor
 
 
-def _last_of_branch(snaps: list[Snapshot], branch: int) -> int:
+def _last_of_branch(snaps: list[RawSnapshot], branch: int) -> int:
     return next((i for i in range(len(snaps) - 1, -1, -1) if snaps[i]["branch"] == branch), -1)
 
 
@@ -98,18 +228,18 @@ def _next_branch(timeline: Timeline) -> int:
     return 1 + max(branches)
 
 
-def _previous_in_branch(snaps: list[Snapshot], i: int) -> int:
+def _previous_in_branch(snaps: list[RawSnapshot], i: int) -> int:
     branch = snaps[i]["branch"]
     return next((j for j in range(i - 1, -1, -1) if snaps[j]["branch"] == branch), -1)
 
 
-def _previous_or_fork(snaps: list[Snapshot], i: int) -> int | None:
+def _previous_or_fork(snaps: list[RawSnapshot], i: int) -> int | None:
     previous = _previous_in_branch(snaps, i)
     parent: int | None = snaps[i]["parent"]
     return previous if previous >= 0 else parent
 
 
-def _branch_fork(snaps: list[Snapshot], i: int) -> int | None:
+def _branch_fork(snaps: list[RawSnapshot], i: int) -> int | None:
     first = next(j for j in range(i + 1) if snaps[j]["branch"] == snaps[i]["branch"])
     parent: int | None = snaps[first]["parent"]
     return parent

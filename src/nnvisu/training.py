@@ -98,6 +98,14 @@ def steps_per_epoch(config: dict[str, Any], data: list[dict[str, Any]]) -> int:
     return max(1, math.ceil(n_train / batch)) if n_train else 1
 
 
+def epoch_at(config: dict[str, Any], data: list[dict[str, Any]], global_step: int) -> float:
+    """The protocol's ``epoch`` at ``global_step``: steps x batch size / training points."""
+    n_train = sum(1 for point in data if not point.get("test", False))
+    if not n_train:
+        return 0.0
+    return global_step * min(config.get("batch_size") or n_train, n_train) / n_train
+
+
 def train_request(state: TrainState, steps: int) -> dict[str, Any]:
     """A ``train_step`` request continuing ``state`` for at most ``steps`` steps."""
     config = {

@@ -10,21 +10,23 @@ from __future__ import annotations
 import logging
 import math
 import numbers
+import operator
 import sys
 import threading
 from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import anywidget
 import msgspec
 import numpy as np
 import traitlets
 
-from nnvisu import datasets, export, protocol, widget_file
+from nnvisu import datasets, export, protocol, timeline, widget_file
+from nnvisu.classroom import CONTROLS, check_classroom, classroom_state
 from nnvisu.dispatch import handle_message
-from nnvisu.timeline import empty_timeline
+from nnvisu.timeline import Snapshots, empty_timeline
 from nnvisu.training import (
     Progress,
     ProgressBar,
@@ -32,6 +34,7 @@ from nnvisu.training import (
     TrainingRun,
     TrainState,
     append_history,
+    epoch_at,
     one_torch_thread,
     steps_per_epoch,
     train_request,
@@ -76,14 +79,17 @@ class NNVisu(anywidget.AnyWidget):
 
     Display it (last expression of a cell) to place points, pick an architecture and press
     Play; or drive it from Python with :meth:`set_data`, :meth:`train`, :meth:`stop`,
-    :meth:`reset`, :meth:`to_torch`, :meth:`save` and :meth:`load`. Every trait below is
-    synced with the views and saved with the notebook.
+    :meth:`reset`, :meth:`restore`, :meth:`to_torch`, :meth:`save` and :meth:`load`. Every
+    trait below is synced with the views and saved with the notebook.
 
     Example:
         >>> w = NNVisu("spiral", n=300, hidden_layers=[16, 16], activation="relu")
         >>> w.train(epochs=200).wait()["train_loss"] < 0.5
         True
     """
+
+    #: Control names for ``hide=`` and the ``classroom`` trait (the views' control groups).
+    CONTROLS: ClassVar[tuple[str, ...]] = CONTROLS
 
     _esm = Path(str(_STATIC / "widget.js"))
     _css = Path(str(_STATIC / "widget.css"))
@@ -120,10 +126,13 @@ class NNVisu(anywidget.AnyWidget):
         DEFAULT_VIEW, help="Display and tool settings: show_test, discretize, tool, class, ..."
     ).tag(sync=True)
     timeline = traitlets.Dict(
-        help='Weight snapshots of the run(s) {"interval", "branch", "snapshots"} (seekable).'
+        help='Weight snapshots of the run(s) {"interval", "branch", "snapshots"} (seekable; '
+        "read them with NNVisu.snapshots, resume with NNVisu.restore)."
     ).tag(sync=True)
     classroom = traitlets.Dict(
-        DEFAULT_CLASSROOM, help='{"hidden": [control names to hide], "lock_data": bool}.'
+        DEFAULT_CLASSROOM,
+        help='Classroom mode {"hidden": [names from NNVisu.CONTROLS], "lock_data": bool}; '
+        "live: assigning it changes the views at once.",
     ).tag(sync=True)
 
     def __init__(
@@ -135,6 +144,8 @@ class NNVisu(anywidget.AnyWidget):
         num_classes: int = 2,
         test_ratio: float = 0.5,
         seed: int = 0,
+        hide: Sequence[str] = (),
+        lock_data: bool = False,
         **config: Any,
     ) -> None:
         """Generate a dataset and initialise a network.
@@ -148,6 +159,9 @@ class NNVisu(anywidget.AnyWidget):
             num_classes: class count (2..8) for datasets that take one.
             test_ratio: fraction of the points held out as test points (0..0.9).
             seed: seeds the data, the test split and the network's initialisation.
+            hide: classroom mode: control groups learners do not see, by name (see
+                ``NNVisu.CONTROLS``), e.g. ``["optimizer", "learning_rate", "timeline"]``.
+            lock_data: classroom mode: learners cannot add, erase, generate or re-split points.
             **config: any protocol config key, e.g. ``hidden_layers=[8, 8]``,
                 ``activation="relu"``, ``optimizer="adam"``, ``learning_rate=0.03``,
                 ``batch_size=32``, ``features=["x", "y", "xy"]``, ``l2=0.001``.
@@ -156,7 +170,9 @@ class NNVisu(anywidget.AnyWidget):
             TypeError: an unknown keyword argument (the message names it).
             ValueError: a value out of range (the message names the field and the range).
         """
-        self._open(_initial_state(dataset, n, noise, num_classes, test_ratio, seed, config))
+        classroom = classroom_state(hide, lock_data, names=("hide", "lock_data"))
+        state = _initial_state(dataset, n, noise, num_classes, test_ratio, seed, config)
+        self._open({**state, "classroom": classroom})
 
     def _open(self, traits: dict[str, Any]) -> None:
         """Set up a widget with validated trait values (opens its comm in a kernel)."""
@@ -186,6 +202,10 @@ class NNVisu(anywidget.AnyWidget):
         # lock keeps ipywidgets' bookkeeping (hold_sync's pending keys) consistent.
         with self._lock:
             super()._notify_trait(name, old_value, new_value)
+
+    @traitlets.validate("classroom")
+    def _check_classroom(self, proposal: traitlets.Bunch) -> dict[str, Any]:
+        return check_classroom(proposal["value"])
 
     @traitlets.observe("playing")
     def _on_playing(self, change: dict[str, Any]) -> None:
@@ -319,6 +339,53 @@ class NNVisu(anywidget.AnyWidget):
             self.config, self.network, self.optimizer_state = config, network, optimizer_state
             self.metrics, self.history, self.status = metrics, _first_history(metrics), dict(IDLE)
 
+    # The timeline.
+    @property
+    def snapshots(self) -> Snapshots:
+        """The timeline's snapshots, oldest first: a read-only sequence of ``Snapshot``.
+
+        Each has ``step``, ``branch``, ``parent`` (the index a branch forked from, on its first
+        snapshot), ``train_loss``, ``test_loss`` and ``network`` (a copy). Training takes them
+        as it goes (at most 256; older ones are thinned out); :meth:`restore` resumes from one.
+        """
+        return Snapshots(self.timeline)
+
+    def restore(self, index: int) -> None:
+        """Resume from snapshot ``index`` of :attr:`snapshots`, as a view's "Resume from here".
+
+        The network becomes the snapshot's; the optimizer restarts (fresh buffers) at the
+        snapshot's step, which also puts the minibatch order and dropout back where they were;
+        the timeline starts a new branch there; the history is cut back to that step and the
+        metrics are re-evaluated. A Python run is stopped first; views that are playing go on
+        training from the snapshot.
+
+        Args:
+            index: position in :attr:`snapshots` (negative counts from the end).
+
+        Raises:
+            IndexError: there is no snapshot ``index``.
+            TypeError: ``index`` is not an integer.
+            ValueError: the snapshot's network does not fit the current architecture (it was
+                taken before the layers, inputs or classes changed).
+        """
+        index = operator.index(index)
+        self._stop_run()
+        with self._lock:
+            config, data, history, current = self.config, self.data, self.history, self.timeline
+        position = Snapshots(current).position(index)
+        timeline.check_architecture(current["snapshots"][position], config)
+        resumed = timeline.resume_from(current, position)
+        step = resumed.global_step
+        optimizer_state = {"optimizer": config["optimizer"], "step": 0, "global_step": step,
+                           "buffers": {}}  # fmt: skip
+        where = {"global_step": step, "epoch": epoch_at(config, data, step)}
+        metrics = _evaluate(config, resumed.network, data, where)
+        with self._lock, self.hold_sync():
+            self.network, self.optimizer_state = resumed.network, optimizer_state
+            self.timeline, self.metrics = resumed.timeline, metrics
+            # The curves follow the branch: what came after the fork belongs to the other one.
+            self.history = [record for record in history if record["step"] <= step]
+
     def to_torch(self) -> nn.Sequential:
         """Return an equivalent ``torch.nn.Sequential`` (a copy; eval mode).
 
@@ -352,7 +419,7 @@ class NNVisu(anywidget.AnyWidget):
         widget = cls.__new__(cls)
         try:
             widget._open(state)
-        except traitlets.TraitError as error:  # e.g. history is not a list
+        except (traitlets.TraitError, ValueError) as error:  # e.g. history is not a list
             raise ValueError(f"{path}: {error}") from None
         return widget
 

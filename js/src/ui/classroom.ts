@@ -1,9 +1,12 @@
 /**
  * Classroom mode (the `classroom` trait): a teacher hides control groups and can lock the data.
- * Control groups are the elements the controls mark with data-control="<name>"; hiding uses the
- * `hidden` attribute (styles.css makes it win over display rules).
+ * Control groups are the elements the controls mark with data-control="<name>" (the names
+ * src/nnvisu/classroom.py lists for Python). Hiding uses an attribute of its own, not `hidden`:
+ * the controls toggle `hidden` themselves (e.g. Momentum only for SGD and RMSprop), and
+ * neither must undo the other.
  */
 import type { WidgetModel } from "../state";
+import "./classroom.css";
 
 export interface Classroom {
   /** data-control names to hide. */
@@ -17,6 +20,8 @@ const DATA_CONTROLS: readonly string[] = ["dataset", "noise", "points", "classes
 
 /** Marks what applyClassroom disabled, so unlocking re-enables only that. */
 const LOCK_MARK = "data-nnv-locked";
+/** Marks a hidden control group (classroom.css hides it). */
+const HIDE_MARK = "data-nnv-classroom-hidden";
 
 function readClassroom(model: WidgetModel): Classroom {
   const v = (model as WidgetModel & { get(key: "classroom"): unknown }).get("classroom");
@@ -35,7 +40,7 @@ export function applyClassroom(root: HTMLElement, classroom: Classroom): void {
   const hidden = new Set(classroom.hidden);
   for (const group of root.querySelectorAll<HTMLElement>("[data-control]")) {
     const name = group.dataset.control ?? "";
-    group.hidden = hidden.has(name);
+    group.toggleAttribute(HIDE_MARK, hidden.has(name));
     const lock = classroom.lock_data && DATA_CONTROLS.includes(name);
     for (const field of group.querySelectorAll<HTMLInputElement | HTMLButtonElement | HTMLSelectElement | HTMLTextAreaElement>(
       "input, button, select, textarea",

@@ -7,6 +7,7 @@
  */
 import { type NetworkJSON, networkMatches } from "../nn/forward";
 import { FEATURES, type WidgetModel, architectureKey, commit, patchConfig, readConfig } from "../state";
+import { uid } from "./dom";
 import { Atlas, type Theme, drawHighlight, drawScene } from "./network/draw";
 import { toggleFeature, withBias, withWeight } from "./network/edit";
 import { type Field, openEditor } from "./network/editor";
@@ -37,6 +38,7 @@ export function mountNetwork(model: WidgetModel, el: HTMLElement): () => void {
   const overlay = make("canvas", "nnv-net-overlay");
   const tip = make("div", "nnv-net-tip");
   tip.setAttribute("role", "tooltip");
+  tip.id = uid("net-tip");
   tip.hidden = true;
   const badge = make("div", "nnv-net-badge");
   badge.textContent = "Snapshot preview";
@@ -44,9 +46,11 @@ export function mountNetwork(model: WidgetModel, el: HTMLElement): () => void {
   const note = make("div", "nnv-net-note");
   note.setAttribute("aria-live", "polite");
   const keys = new NodeKeys(doc, {
-    label: (r) => nodeName(cfg, r.column, r.node),
+    label: (r) => nodeName(cfg, r.column, r.node, true),
+    // The tooltip doubles as the focused node's description: screen readers hear its values.
+    describedBy: tip.id,
     pressed: (r) => (r.column === 0 ? isActiveInput(cfg, r.node) : null),
-    onFocus: (r) => hover(r && { kind: "node", ...r }, r ? anchorOf(r) : null),
+    onFocus: (r) => hover(r && { kind: "node", ...r }, r ? anchorOf(r) : null, true),
     onActivate: (r) => activate(r, true),
   });
   wrap.append(base, overlay, keys.root, badge, tip);
@@ -61,6 +65,8 @@ export function mountNetwork(model: WidgetModel, el: HTMLElement): () => void {
   let theme: Theme | null = null;
   let hit: Hit | null = null;
   let pointer: Point | null = null;
+  /** The hit is the keyboard's focus (Enter edits), not the pointer's (click edits). */
+  let byKeys = false;
   let closeEditor: (() => void) | null = null;
   let width = 0;
   let frame = 0;
@@ -119,7 +125,7 @@ export function mountNetwork(model: WidgetModel, el: HTMLElement): () => void {
       tip.hidden = true;
       return;
     }
-    tip.textContent = describeHit(cfg, net, hit, editable());
+    tip.textContent = describeHit(cfg, net, hit, editable(), byKeys ? "press Enter" : "click");
     tip.hidden = false;
     const at = pointer ?? anchorOf(hit.kind === "link" ? { column: hit.gap, node: hit.from } : hit);
     tip.style.left = `${Math.max(0, Math.min(at.x + 12, width - tip.offsetWidth))}px`;
@@ -132,9 +138,12 @@ export function mountNetwork(model: WidgetModel, el: HTMLElement): () => void {
   };
 
   /** Point at something (pointer or keyboard): highlight, tooltip, and the focus-node event. */
-  const hover = (next: Hit | null, at: Point | null): void => {
+  const hover = (next: Hit | null, at: Point | null, keyboard = false): void => {
     hit = next;
     pointer = at;
+    byKeys = keyboard;
+    // The tooltip describes the focused node to screen readers: fill it before they read it.
+    if (keyboard) showTip();
     const g = next?.kind === "node" ? gridNode(cfg, next.column, next.node) : null;
     const key = JSON.stringify(g);
     if (key !== focusKey) {
@@ -175,9 +184,9 @@ export function mountNetwork(model: WidgetModel, el: HTMLElement): () => void {
 
   const editLink = (h: Extract<Hit, { kind: "link" }>, at: Point): void => {
     const from = sourceIndex(cfg, h.gap, h.from);
-    const name = weightName(cfg, h.gap, h.from, h.to);
+    const name = weightName(cfg, h.gap, h.from, h.to, true);
     const value = model.get("network").weights[h.gap][h.to][from];
-    edit(`Edit ${name}`, [{ label: "weight", name, value }], at, (c) => {
+    edit(`Edit ${weightName(cfg, h.gap, h.from, h.to)}`, [{ label: "weight", name, value }], at, (c) => {
       applyEdit((net) => withWeight(net, h.gap, h.to, from, c.get(0)!));
     }, null);
   };
@@ -187,7 +196,7 @@ export function mountNetwork(model: WidgetModel, el: HTMLElement): () => void {
     const net = model.get("network");
     const layer = r.column - 1;
     const me = nodeName(cfg, r.column, r.node);
-    const fields: Field[] = [{ label: "bias", name: `Bias of ${me}`, value: net.biases[layer][r.node] }];
+    const fields: Field[] = [{ label: "bias", name: `Bias of ${nodeName(cfg, r.column, r.node, true)}`, value: net.biases[layer][r.node] }];
     const sources: number[] = [];
     if (withInputs) {
       for (let d = 0; d < (r.column === 1 ? FEATURES.length : cfg.hidden_layers[layer - 1]); d++) {
@@ -195,7 +204,7 @@ export function mountNetwork(model: WidgetModel, el: HTMLElement): () => void {
         if (i < 0) continue;
         sources.push(i);
         const label = nodeName(cfg, layer, d);
-        fields.push({ label: `from ${label}`, name: weightName(cfg, layer, d, r.node), value: net.weights[layer][r.node][i] });
+        fields.push({ label: `from ${label}`, name: weightName(cfg, layer, d, r.node, true), value: net.weights[layer][r.node][i] });
       }
     }
     edit(`Edit ${me}`, fields, anchorOf(r), (changes) => {

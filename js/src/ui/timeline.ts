@@ -18,7 +18,7 @@ import {
 } from "../history";
 import { formatStep, formatValue } from "../chart/scale";
 import { networkMatches } from "../nn/forward";
-import { type WidgetModel, readConfig, readHistory } from "../state";
+import { type Point, type WidgetModel, readConfig, readData, readHistory, readMetrics } from "../state";
 import { PREVIEW_NETWORK, type PreviewDetail, emit } from "./network/events";
 import "./timeline.css";
 
@@ -197,6 +197,9 @@ export function mountTimeline(model: WidgetModel, el: HTMLElement): () => void {
     m.set("timeline", r.timeline);
     // The curves follow the branch: what came after the fork belongs to the other one.
     m.set("history", readHistory(model).filter((h) => h.step <= r.global_step));
+    // The counters go back too; the losses follow when the metrics refresher evaluates.
+    const epoch = epochAt(cfg.batch_size, readData(model), r.global_step);
+    m.set("metrics", { ...readMetrics(model), global_step: r.global_step, epoch });
     m.save_changes();
     tl = r.timeline;
     pick(null);
@@ -257,6 +260,12 @@ export function mountTimeline(model: WidgetModel, el: HTMLElement): () => void {
     el.replaceChildren();
     el.classList.remove("nnv-tl");
   };
+}
+
+/** The epoch a train_step reply reports at `step`: steps × batch size / training points. */
+export function epochAt(batchSize: number | null, data: readonly Point[], step: number): number {
+  const n = data.filter((p) => !p.test).length;
+  return n === 0 ? 0 : (step * Math.min(batchSize ?? n, n)) / n;
 }
 
 interface Colours {

@@ -36,6 +36,8 @@ export function moveFocus(counts: readonly number[], at: NodeRef, key: string): 
 
 export interface KeysOptions {
   label(ref: NodeRef): string;
+  /** Id of the element that describes the focused node (its values): the tooltip. */
+  describedBy: string;
   /** aria-pressed for toggles (the input features); null for plain buttons. */
   pressed(ref: NodeRef): boolean | null;
   onFocus(ref: NodeRef | null): void;
@@ -109,6 +111,7 @@ export class NodeKeys {
         const b = this.root.ownerDocument.createElement("button");
         b.type = "button";
         b.tabIndex = -1;
+        b.setAttribute("aria-describedby", this.opts.describedBy);
         b.addEventListener("click", () => {
           const ref = this.refOf(b);
           if (ref) this.opts.onActivate(ref);

@@ -14,6 +14,9 @@ export const FEATURE_LABELS: Record<string, string> = {
   sinx: "sin x",
   siny: "sin y",
 };
+/** How accessible names say the features whose labels screen readers read inconsistently
+ *  (as the architecture's feature chips do). */
+export const FEATURE_SPOKEN: Record<string, string> = { x2: "x squared", y2: "y squared", xy: "x times y" };
 
 export const MARGIN = { left: 44, right: 12, top: 24, bottom: 8 };
 const MAX_SIZE = 44;

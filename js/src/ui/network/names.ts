@@ -3,10 +3,12 @@ import type { ModelConfig, NetworkJSON } from "../../nn/forward";
 import { FEATURES } from "../../state";
 import { formatValue } from "../../chart/scale";
 import type { Hit } from "./hit";
-import { FEATURE_LABELS } from "./layout";
+import { FEATURE_LABELS, FEATURE_SPOKEN } from "./layout";
 
-export function nodeName(cfg: ModelConfig, column: number, node: number): string {
-  if (column === 0) return `input ${FEATURE_LABELS[FEATURES[node]]}`;
+/** "input x²", "layer 1 neuron 2", "output class 1"; `spoken` (for accessible names): "input x squared". */
+export function nodeName(cfg: ModelConfig, column: number, node: number, spoken = false): string {
+  const f = FEATURES[node];
+  if (column === 0) return `input ${(spoken && FEATURE_SPOKEN[f]) || FEATURE_LABELS[f]}`;
   if (column <= cfg.hidden_layers.length) return `layer ${column} neuron ${node + 1}`;
   return cfg.problem === "classification" ? `output class ${node + 1}` : "output";
 }
@@ -20,15 +22,15 @@ export function sourceIndex(cfg: ModelConfig, gap: number, from: number): number
   return gap === 0 ? cfg.features.indexOf(FEATURES[from]) : from;
 }
 
-export function weightName(cfg: ModelConfig, gap: number, from: number, to: number): string {
-  return `weight from ${nodeName(cfg, gap, from)} to ${nodeName(cfg, gap + 1, to)}`;
+export function weightName(cfg: ModelConfig, gap: number, from: number, to: number, spoken = false): string {
+  return `weight from ${nodeName(cfg, gap, from, spoken)} to ${nodeName(cfg, gap + 1, to)}`;
 }
 
 const capital = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
-/** Tooltip text for what the pointer (or keyboard focus) is on. */
-export function describeHit(cfg: ModelConfig, net: NetworkJSON, hit: Hit, editable: boolean): string {
-  const edit = editable ? " · click to edit" : "";
+/** Tooltip text for what the pointer (or keyboard focus) is on; `how` names the gesture that edits. */
+export function describeHit(cfg: ModelConfig, net: NetworkJSON, hit: Hit, editable: boolean, how = "click"): string {
+  const edit = editable ? ` · ${how} to edit` : "";
   if (hit.kind === "link") {
     const w = net.weights[hit.gap][hit.to][sourceIndex(cfg, hit.gap, hit.from)];
     return `${capital(weightName(cfg, hit.gap, hit.from, hit.to))}: ${formatValue(w)}${edit}`;
@@ -36,7 +38,7 @@ export function describeHit(cfg: ModelConfig, net: NetworkJSON, hit: Hit, editab
   const name = capital(nodeName(cfg, hit.column, hit.node));
   if (hit.column === 0) {
     const on = isActiveInput(cfg, hit.node);
-    return `${name}: ${on ? "on" : "off"}${editable ? ` · click to switch ${on ? "off" : "on"}` : ""}`;
+    return `${name}: ${on ? "on" : "off"}${editable ? ` · ${how} to switch ${on ? "off" : "on"}` : ""}`;
   }
   const bias = formatValue(net.biases[hit.column - 1][hit.node]);
   return hit.kind === "bias" ? `Bias of ${nodeName(cfg, hit.column, hit.node)}: ${bias}${edit}` : `${name} · bias ${bias}${edit}`;
