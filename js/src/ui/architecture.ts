@@ -1,7 +1,8 @@
-// Architecture controls: input features, hidden layers and neurons per layer. They only edit
-// the config; the reshaper answers with a network that keeps the overlapping weights.
-import { FEATURES, MAX_HIDDEN_LAYERS, MAX_NEURONS, patchConfig, readConfig, type WidgetModel } from "../state";
-import { button, h, ICONS, onModel, type Cleanup } from "./dom";
+// Architecture controls: input features, hidden layers, neurons per layer and the hidden
+// activation. They only edit the config; the reshaper answers with a network that keeps the
+// overlapping weights (the activation needs no new weights).
+import { ACTIVATIONS, FEATURES, MAX_HIDDEN_LAYERS, MAX_NEURONS, patchConfig, readConfig, type WidgetModel } from "../state";
+import { button, control, field, h, hint, ICONS, onModel, select, type Cleanup, type Option } from "./dom";
 
 const FEATURE_LABELS: Record<string, string> = {
   x: "x",
@@ -13,6 +14,18 @@ const FEATURE_LABELS: Record<string, string> = {
   siny: "sin y",
 };
 const SPOKEN: Record<string, string> = { x2: "x squared", y2: "y squared", xy: "x times y" };
+
+const ACTIVATION_LABELS: Record<string, string> = {
+  relu: "ReLU",
+  tanh: "Tanh",
+  sigmoid: "Sigmoid",
+  linear: "Linear",
+  leaky_relu: "Leaky ReLU",
+  elu: "ELU",
+  gelu: "GELU",
+  silu: "SiLU",
+  sine: "Sine",
+};
 
 /** New layers start as wide as the last one (or 4), like adding a copy. */
 const DEFAULT_WIDTH = 4;
@@ -40,6 +53,8 @@ export function mountArchitecture(model: WidgetModel, el: HTMLElement): Cleanup 
     setLayers([...layers, layers[layers.length - 1] ?? DEFAULT_WIDTH]);
   }, ICONS.plus);
 
+  const activation = select(ACTIVATIONS.map((a): Option => [a, ACTIVATION_LABELS[a]]), (v) => patchConfig(model, { activation: v }));
+
   const layerList = h("ol", { class: "nnv-layers", "aria-label": "Neurons per hidden layer" });
   interface Row {
     root: HTMLLIElement;
@@ -57,18 +72,19 @@ export function mountArchitecture(model: WidgetModel, el: HTMLElement): Cleanup 
     const minus = button("", { class: "nnv-icon-button nnv-icon-button--small", "aria-label": `Remove neuron from layer ${i + 1}` }, () => resize(-1), ICONS.minus);
     const plus = button("", { class: "nnv-icon-button nnv-icon-button--small", "aria-label": `Add neuron to layer ${i + 1}` }, () => resize(1), ICONS.plus);
     const count = h("span", { class: "nnv-count" });
-    const root = h("li", { class: "nnv-layer" }, h("span", { class: "nnv-layer-name" }, `L${i + 1}`), minus, count, plus);
+    const root = h("li", { class: "nnv-layer", title: `Neurons in hidden layer ${i + 1}` }, h("span", { class: "nnv-layer-name" }, `L${i + 1}`), minus, count, plus);
     return { root, count, minus, plus };
   };
 
   el.append(
-    h("div", { class: "nnv-field", "data-control": "features" }, h("div", { class: "nnv-field-head" }, h("span", { class: "nnv-label" }, "Inputs")), h("div", { class: "nnv-chips", role: "group", "aria-label": "Input features" }, ...featureButtons)),
+    h("div", { class: "nnv-field", "data-control": "features", title: "What the network sees of each point: toggle the inputs" }, h("div", { class: "nnv-field-head" }, h("span", { class: "nnv-label" }, "Inputs")), h("div", { class: "nnv-chips", role: "group", "aria-label": "Input features" }, ...featureButtons)),
     h(
       "div",
       { class: "nnv-field", "data-control": "hidden_layers" },
       h("div", { class: "nnv-field-head" }, h("span", { class: "nnv-label" }, "Hidden layers"), h("span", { class: "nnv-stepper" }, removeLayer, layerCount, addLayer)),
       layerList,
     ),
+    control("activation", hint(field("Activation", activation), "Function applied to every hidden neuron's sum")),
   );
 
   const sync = () => {
@@ -80,6 +96,7 @@ export function mountArchitecture(model: WidgetModel, el: HTMLElement): Cleanup 
       // The protocol needs at least one input: the last one cannot be switched off.
       b.disabled = pressed && on.size === 1;
     });
+    activation.value = cfg.activation;
     const layers = cfg.hidden_layers;
     layerCount.textContent = String(layers.length);
     removeLayer.disabled = layers.length === 0;

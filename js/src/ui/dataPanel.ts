@@ -3,7 +3,7 @@
 // the problem type and class count, and the reshaper follows with a matching network.
 import type { DataGenerator } from "../datasets";
 import { readConfig, readDataset, type Problem, type WidgetModel } from "../state";
-import { button, control, field, h, ICONS, onModel, select, setOptions, showValue, slider, type Cleanup, type Option } from "./dom";
+import { button, control, field, h, hint, ICONS, onModel, select, setOptions, showValue, slider, type Cleanup, type Option } from "./dom";
 
 const LABELS: Record<string, string> = {
   circle: "Circle",
@@ -41,12 +41,12 @@ export function mountDataPanel(model: WidgetModel, el: HTMLElement, generator: D
   const regenerate = button("Regenerate", { class: "nnv-button nnv-button--wide", title: "New random points with these settings" }, () => void generator.regenerate(), ICONS.reset);
 
   el.append(
-    control("problem", field("Problem", problem)),
-    control("dataset", field("Dataset", dataset)),
-    control("classes", field("Classes", classes)),
-    control("noise", noise.root),
-    control("points", points.root),
-    control("test_ratio", split.root),
+    control("problem", hint(field("Problem", problem), "Classification predicts a class (colour); regression predicts a value")),
+    control("dataset", hint(field("Dataset", dataset), "The pattern the points are drawn from")),
+    control("classes", hint(field("Classes", classes), "Number of classes (colours) in the dataset")),
+    control("noise", hint(noise.root, "How far the points scatter from the pattern")),
+    control("points", hint(points.root, "Number of points generated, train and test together")),
+    control("test_ratio", hint(split.root, "Share of points held out as test data (ringed): never trained on")),
     control("dataset", h("div", {}, regenerate)),
   );
 

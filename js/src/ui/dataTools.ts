@@ -3,7 +3,8 @@
 import { MAX_CLASSES, commit, patchView, readConfig, readView, type WidgetModel } from "../state";
 import { cssColor, PALETTE } from "./colors";
 import { isDataLocked } from "./classroom";
-import { button, checkbox, control, h, ICONS, onModel, slider, uid, type Cleanup } from "./dom";
+import { button, checkbox, control, h, hint, ICONS, onModel, slider, uid, type Cleanup } from "./dom";
+import "./dataTools.css";
 
 export function mountDataTools(model: WidgetModel, el: HTMLElement): Cleanup {
   const group = uid("tools");
@@ -34,7 +35,12 @@ export function mountDataTools(model: WidgetModel, el: HTMLElement): Cleanup {
   el.append(
     h("div", { class: "nnv-toolbar", "data-control": "tools" }, tools, classes, clear),
     h("div", { class: "nnv-tool-options", "data-control": "tools" }, value.root, radius.root),
-    h("div", { class: "nnv-toggles" }, control("show_test", showTest.root), control("discretize", discretize.root)),
+    h(
+      "div",
+      { class: "nnv-toggles" },
+      control("show_test", hint(showTest.root, "Draw the held-out test points (ringed) on the map")),
+      control("discretize", hint(discretize.root, "Colour the map by the predicted class (or value band) only, without shading")),
+    ),
   );
 
   const sync = () => {

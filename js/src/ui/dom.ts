@@ -59,6 +59,12 @@ export function control<T extends HTMLElement>(name: string, el: T): T {
   return el;
 }
 
+/** A short explanation shown on hover over a field (label and control alike). */
+export function hint<T extends HTMLElement>(el: T, text: string): T {
+  el.title = text;
+  return el;
+}
+
 /** A label above a control: the field layout every form control in the widget uses. */
 export function field(label: string, control: HTMLElement, extra?: HTMLElement): HTMLDivElement {
   const id = control.id || uid("f");

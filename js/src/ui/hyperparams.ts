@@ -1,19 +1,11 @@
-// Training hyperparameters. They change the next request's config only: live, no reset.
-// Optimizer-specific settings are shown for the optimizers they apply to (torch semantics).
-import { ACTIVATIONS, OPTIMIZERS, patchConfig, readConfig, type Optimizer, type TrainConfig, type WidgetModel } from "../state";
-import { control, field, h, onModel, select, showValue, type Cleanup, type Option } from "./dom";
+// Training hyperparameters, in two groups: training (learning rate, batch size, the optimizer and
+// its own settings) and regularization (L1, L2, dropout). They change the next
+// request's config only: live, no reset. Optimizer settings show only for the optimizers they
+// apply to (torch semantics); the others keep their values, hidden.
+import { OPTIMIZERS, patchConfig, readConfig, type Optimizer, type TrainConfig, type WidgetModel } from "../state";
+import { control, field, h, hint, onModel, select, showValue, uid, type Cleanup, type Option } from "./dom";
+import "./hyperparams.css";
 
-const ACTIVATION_LABELS: Record<string, string> = {
-  relu: "ReLU",
-  tanh: "Tanh",
-  sigmoid: "Sigmoid",
-  linear: "Linear",
-  leaky_relu: "Leaky ReLU",
-  elu: "ELU",
-  gelu: "GELU",
-  silu: "SiLU",
-  sine: "Sine",
-};
 const OPTIMIZER_LABELS: Record<Optimizer, string> = { sgd: "SGD", adam: "Adam", adamw: "AdamW", rmsprop: "RMSprop" };
 
 const LEARNING_RATES = [1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
@@ -23,33 +15,52 @@ const BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 
 type NumberKey = "momentum" | "beta1" | "beta2" | "eps" | "alpha" | "weight_decay";
 
+interface NumberParam {
+  key: NumberKey;
+  label: string;
+  hint: string;
+  min: number;
+  max: number;
+  minOpen: boolean;
+  maxOpen: boolean;
+  step: number;
+  optimizers: readonly Optimizer[];
+}
+
 /** Optimizer settings typed as numbers: label, valid range (open or closed ends), where they apply. */
-const NUMBER_PARAMS: { key: NumberKey; label: string; min: number; max: number; maxOpen: boolean; minOpen: boolean; step: number; optimizers: Optimizer[] }[] = [
-  { key: "momentum", label: "Momentum", min: 0, max: 1, minOpen: false, maxOpen: true, step: 0.05, optimizers: ["sgd", "rmsprop"] },
-  { key: "beta1", label: "β₁", min: 0, max: 1, minOpen: false, maxOpen: true, step: 0.01, optimizers: ["adam", "adamw"] },
-  { key: "beta2", label: "β₂", min: 0, max: 1, minOpen: false, maxOpen: true, step: 0.001, optimizers: ["adam", "adamw"] },
-  { key: "alpha", label: "α (smoothing)", min: 0, max: 1, minOpen: false, maxOpen: true, step: 0.01, optimizers: ["rmsprop"] },
-  { key: "eps", label: "ε", min: 0, max: 1, minOpen: true, maxOpen: false, step: 1e-8, optimizers: ["adam", "adamw", "rmsprop"] },
-  { key: "weight_decay", label: "Weight decay", min: 0, max: 1, minOpen: false, maxOpen: false, step: 0.001, optimizers: ["adamw"] },
+export const NUMBER_PARAMS: readonly NumberParam[] = [
+  { key: "momentum", label: "Momentum", hint: "Share of the previous update carried into the next one", min: 0, max: 1, minOpen: false, maxOpen: true, step: 0.05, optimizers: ["sgd", "rmsprop"] },
+  { key: "beta1", label: "β₁", hint: "Decay rate of the running average of gradients (Adam's momentum)", min: 0, max: 1, minOpen: false, maxOpen: true, step: 0.01, optimizers: ["adam", "adamw"] },
+  { key: "beta2", label: "β₂", hint: "Decay rate of the running average of squared gradients", min: 0, max: 1, minOpen: false, maxOpen: true, step: 0.001, optimizers: ["adam", "adamw"] },
+  { key: "alpha", label: "α (smoothing)", hint: "Decay rate of RMSprop's running average of squared gradients", min: 0, max: 1, minOpen: false, maxOpen: true, step: 0.01, optimizers: ["rmsprop"] },
+  { key: "eps", label: "ε", hint: "Added to the denominator for numerical stability", min: 0, max: 1, minOpen: true, maxOpen: false, step: 1e-8, optimizers: ["adam", "adamw", "rmsprop"] },
+  { key: "weight_decay", label: "Weight decay", hint: "Shrinks every weight towards 0 by lr × decay each step, decoupled from the gradient", min: 0, max: 1, minOpen: false, maxOpen: false, step: 0.001, optimizers: ["adamw"] },
 ];
 
 const num = (v: number): string => String(v);
-const wide = (el: HTMLElement): HTMLElement => {
-  el.classList.add("nnv-field--wide");
-  return el;
-};
 const options = (values: number[], text: (v: number) => string = num): Option[] => values.map((v) => [String(v), text(v)]);
+const percent = (v: number): string => `${Math.round(v * 100)}%`;
+
+/** A titled group of fields (styles.css hides it when classroom mode hides all its fields). */
+function group(title: string, fields: HTMLElement[]): HTMLElement {
+  const id = uid("group");
+  return h(
+    "div",
+    { class: "nnv-hyper-group", role: "group", "aria-labelledby": id },
+    h("div", { class: "nnv-hyper-caption", id }, title),
+    h("div", { class: "nnv-hyper-fields" }, ...fields),
+  );
+}
 
 export function mountHyperparams(model: WidgetModel, el: HTMLElement): Cleanup {
   const set = (patch: Partial<TrainConfig>) => patchConfig(model, patch);
 
   const lr = select(options(LEARNING_RATES), (v) => set({ learning_rate: Number(v) }));
   const optimizer = select(OPTIMIZERS.map((o): Option => [o, OPTIMIZER_LABELS[o]]), (v) => set({ optimizer: v as Optimizer }));
-  const activation = select(ACTIVATIONS.map((a): Option => [a, ACTIVATION_LABELS[a]]), (v) => set({ activation: v }));
   const batch = select([["full", "Full batch"], ...options(BATCH_SIZES)], (v) => set({ batch_size: v === "full" ? null : Number(v) }));
   const l1 = select(options(PENALTIES), (v) => set({ l1: Number(v) }));
   const l2 = select(options(PENALTIES), (v) => set({ l2: Number(v) }));
-  const dropout = select(options(DROPOUTS, (v) => `${Math.round(v * 100)}%`), (v) => set({ dropout: Number(v) }));
+  const dropout = select(options(DROPOUTS, percent), (v) => set({ dropout: Number(v) }));
 
   const numbers = NUMBER_PARAMS.map((p) => {
     const input = h("input", { type: "number", class: "nnv-number", min: p.min, max: p.max, step: p.step, inputmode: "decimal" });
@@ -58,40 +69,43 @@ export function mountHyperparams(model: WidgetModel, el: HTMLElement): Cleanup {
       const v = input.value.trim() === "" ? NaN : Number(input.value);
       const ok = valid(v);
       input.setAttribute("aria-invalid", String(!ok));
-      input.title = ok ? "" : `${p.label} must be ${p.minOpen ? ">" : "≥"} ${p.min} and ${p.maxOpen ? "<" : "≤"} ${p.max}`;
+      // The range in the input's own title: it wins over the field's hint while the entry is wrong.
+      if (ok) input.removeAttribute("title");
+      else input.title = `${p.label} must be ${p.minOpen ? ">" : "≥"} ${p.min} and ${p.maxOpen ? "<" : "≤"} ${p.max}`;
       if (ok && v !== readConfig(model)[p.key]) set({ [p.key]: v });
     });
     // Leaving a field with an invalid entry shows the value in force again.
     input.addEventListener("blur", () => {
       input.value = num(readConfig(model)[p.key]);
       input.setAttribute("aria-invalid", "false");
-      input.title = "";
+      input.removeAttribute("title");
     });
-    const root = control(p.key, field(p.label, input));
-    root.classList.add("nnv-field--number");
+    const root = control(p.key, hint(field(p.label, input), p.hint));
     return { ...p, input, root };
   });
 
   el.append(
-    control("learning_rate", field("Learning rate", lr)),
-    control("optimizer", field("Optimizer", optimizer)),
-    ...numbers.map((n) => n.root),
-    control("activation", field("Activation", activation)),
-    control("batch_size", wide(field("Batch size", batch))),
-    control("l1", field("L1", l1)),
-    control("l2", field("L2", l2)),
-    control("dropout", field("Dropout", dropout)),
+    group("Training", [
+      control("learning_rate", hint(field("Learning rate", lr), "Size of each weight update")),
+      control("batch_size", hint(field("Batch size", batch), "Training points per step; a full batch uses them all")),
+      control("optimizer", hint(field("Optimizer", optimizer), "How gradients turn into weight updates")),
+      ...numbers.map((n) => n.root),
+    ]),
+    group("Regularization", [
+      control("l1", hint(field("L1", l1), "Adds L1 · Σ|w| to the loss: pushes weights to exactly 0")),
+      control("l2", hint(field("L2", l2), "Adds L2 · ½Σw² to the loss: keeps weights small")),
+      control("dropout", hint(field("Dropout", dropout), "Share of hidden neurons switched off at random in each training step")),
+    ]),
   );
 
   const sync = () => {
     const cfg = readConfig(model);
     showValue(lr, String(cfg.learning_rate));
     optimizer.value = cfg.optimizer;
-    activation.value = cfg.activation;
     showValue(batch, cfg.batch_size === null ? "full" : String(cfg.batch_size));
     showValue(l1, String(cfg.l1));
     showValue(l2, String(cfg.l2));
-    showValue(dropout, String(cfg.dropout), `${Math.round(cfg.dropout * 100)}%`);
+    showValue(dropout, String(cfg.dropout), percent(cfg.dropout));
     for (const n of numbers) {
       n.root.hidden = !n.optimizers.includes(cfg.optimizer);
       // Never overwrite what the user is typing.
