@@ -7,7 +7,7 @@ import { lossScale, niceTicks, unit } from "../src/chart/scale";
 import type { HistoryEntry } from "../src/state";
 import { mountChart } from "../src/ui/chart";
 import { FakeModel } from "./fakeModel";
-import { flushFrames, installDomStubs, widgetRoot } from "./network-dom";
+import { flushFrames, installDomStubs, runFrames, widgetRoot } from "./network-dom";
 
 const entry = (step: number, loss: number | null, acc: number | null = null): HistoryEntry => ({
   step,
@@ -102,6 +102,7 @@ describe("mountChart", () => {
     root.remove();
     vi.restoreAllMocks();
     vi.unstubAllGlobals();
+    vi.useRealTimers();
   });
 
   const readout = () => el.querySelector(".nnv-curves-readout")!.textContent;
@@ -114,6 +115,29 @@ describe("mountChart", () => {
     const log = el.querySelector<HTMLInputElement>('input[type="checkbox"]')!;
     expect(log.closest("label")!.textContent).toContain("Log scale");
     expect(el.querySelector(".nnv-curves-plot")!.getAttribute("aria-label")).toContain("step 80");
+  });
+
+  it("redraws at most ~10 times a second while history changes every frame, and shows the last", () => {
+    const shown = new Set<string>();
+    let history = model.get("history");
+    for (let f = 1; f <= 60; f++) {
+      history = [...history, entry(50 + f, 0.4 - f / 1000, 0.8)];
+      model.set("history", history);
+      vi.advanceTimersByTime(1000 / 60);
+      runFrames();
+      shown.add(readout()!);
+    }
+    expect(shown.size).toBeLessThanOrEqual(11);
+    flushFrames();
+    expect(readout()).toMatch(/^step 110 ·/);
+  });
+
+  it("writes the read-out only when it changes", () => {
+    const writes = vi.fn();
+    new MutationObserver(writes).observe(el, { attributes: true, childList: true, characterData: true, subtree: true });
+    model.set("history", [...model.get("history")]); // a new array, the same entries
+    flushFrames();
+    return Promise.resolve().then(() => expect(writes).not.toHaveBeenCalled());
   });
 
   it("moves the read-out with arrow keys on the focused plot", () => {

@@ -1,15 +1,26 @@
 // jsdom lacks canvas, ImageData, ResizeObserver and layout: minimal stand-ins so the views'
 // DOM logic (keyboard, editors, events, traits) can be tested. Drawing itself is measured in
-// benchmarks/frame.py in a real Chromium.
+// benchmarks/frame.py in a real Chromium. Time is fake (setTimeout and performance.now), so
+// throttled redraws come due when a test says time passed.
 import { vi } from "vitest";
+import { REDRAW_GAP_MS } from "../src/chart/redraw";
 
 const frames: FrameRequestCallback[] = [];
 
-/** Run every queued animation frame (and any they queue). */
+/** Let the views' redraw gap pass and run every queued animation frame (and any they queue). */
 export function flushFrames(): void {
-  for (let guard = 0; frames.length > 0 && guard < 10; guard++) {
+  for (let guard = 0; guard < 10; guard++) {
+    vi.advanceTimersByTime(REDRAW_GAP_MS);
+    if (frames.length === 0) return;
     for (const cb of frames.splice(0)) cb(performance.now());
   }
+}
+
+/** Run the animation frames queued now, without letting time pass. */
+export function runFrames(): number {
+  const due = frames.splice(0);
+  for (const cb of due) cb(performance.now());
+  return due.length;
 }
 
 /** A 2D context that accepts every call and property (measureText answers a width). */
@@ -25,6 +36,7 @@ function fakeContext(): CanvasRenderingContext2D {
 
 export function installDomStubs(width = 640): void {
   frames.length = 0;
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
   vi.stubGlobal("requestAnimationFrame", (cb: FrameRequestCallback) => frames.push(cb));
   vi.stubGlobal("cancelAnimationFrame", () => undefined);
   vi.stubGlobal(

@@ -1,7 +1,9 @@
-// Neuron maps: each thumbnail shows exactly evaluateGrid's values for its node, through the
-// right colour table; edits copy only what they touch; keyboard moves stay inside the diagram.
+// Neuron maps: each thumbnail shows exactly evaluateGrid's values for its node (sampled from the
+// widget's shared grid), through the right colour table; edits copy only what they touch;
+// keyboard moves stay inside the diagram.
 import { describe, expect, it } from "vitest";
-import { type ModelConfig, type NetworkJSON, evaluateGrid } from "../src/nn/forward";
+import { type ModelConfig, type NetworkJSON, evaluateGrid, gridCoord } from "../src/nn/forward";
+import { MAP_CELLS } from "../src/nn/gridCache";
 import { feature } from "../src/nn/activations";
 import { FEATURES } from "../src/state";
 import { PALETTE, diverging } from "../src/ui/colors";
@@ -9,7 +11,7 @@ import { toggleFeature, parseValue, withBias, withWeight } from "../src/ui/netwo
 import { moveFocus } from "../src/ui/network/keys";
 import { classColouring, colouringFor, divergingColouring, paintMap } from "../src/ui/network/maps";
 import { describeHit } from "../src/ui/network/names";
-import { MAX_CELLS, MIN_CELLS, buildScene, gridNode, gridSize, nodeValues } from "../src/ui/network/scene";
+import { MAX_CELLS, MIN_CELLS, buildScene, gridNode, nodeValues, sampledIndex, thumbnailCells } from "../src/ui/network/scene";
 
 const cfg: ModelConfig = { features: ["xy", "x", "siny"], activation: "tanh", problem: "classification", num_classes: 3, hidden_layers: [5, 4] };
 
@@ -26,25 +28,36 @@ describe("neuron maps", () => {
   const scene = buildScene(network, cfg, 16);
   const n = scene.n;
   const cells = n * n;
-  const reference = evaluateGrid(network, cfg, n);
+  const N = MAP_CELLS;
+  const reference = evaluateGrid(network, cfg, N);
 
-  it("every node's values are evaluateGrid's values for that node", () => {
+  it("every thumbnail is its node's values at the sampled cells of the shared 100×100 grid", () => {
+    expect(scene.gridN).toBe(N);
+    expect(n).toBe(16);
     scene.counts.forEach((count, column) => {
       for (let node = 0; node < count; node++) {
         const { values, offset } = nodeValues(scene, column, node);
-        const mine = Array.from(values.subarray(offset, offset + cells));
+        const mine = values.subarray(offset, offset + cells);
         const g = gridNode(cfg, column, node);
-        if (g) {
-          expect(mine).toEqual(Array.from(reference[g.layer].subarray(g.node * cells, (g.node + 1) * cells)));
-        } else {
-          // An inactive input shows its feature anyway (dimmed): feature(x, y) over the grid.
-          const f = feature(FEATURES[node]);
-          const cell = n + 1; // row 1, col 1
-          const x = -1 + 2 / (n - 1);
-          expect(mine[cell]).toBeCloseTo(f(x, -x), 6);
+        for (let r = 0; r < n; r++) {
+          for (let c = 0; c < n; c++) {
+            const [R, C] = [sampledIndex(r, n, N), sampledIndex(c, n, N)];
+            if (g) {
+              expect(mine[r * n + c]).toBe(reference[g.layer][g.node * N * N + R * N + C]);
+            } else {
+              // An inactive input shows its feature anyway (dimmed): feature(x, y) at that cell.
+              const f = feature(FEATURES[node]);
+              expect(mine[r * n + c]).toBeCloseTo(f(gridCoord(C, N), -gridCoord(R, N)), 6);
+            }
+          }
         }
       }
     });
+  });
+
+  it("samples both edges of the plane, evenly", () => {
+    expect([0, 1, 2, 14, 15].map((i) => sampledIndex(i, 16, 100))).toEqual([0, 7, 13, 92, 99]);
+    expect(Array.from({ length: 34 }, (_, i) => sampledIndex(i, 34, 100))).toEqual(Array.from({ length: 34 }, (_, i) => 3 * i));
   });
 
   it("maps display columns to evaluateGrid layers (inputs by feature name)", () => {
@@ -57,13 +70,13 @@ describe("neuron maps", () => {
   it("paints each cell with its value's colour: diverging for neurons, class colour for outputs", () => {
     const layer = 1;
     const node = 2;
-    const rgba = new Uint8ClampedArray(cells * 4);
+    const rgba = new Uint8ClampedArray(N * N * 4);
     const colouring = colouringFor(cfg, layer, node);
     expect(colouring).toEqual(divergingColouring());
-    paintMap(reference[layer], node * cells, n, colouring, rgba, n, 0, 0);
+    paintMap(reference[layer], node * N * N, N, colouring, rgba, N, 0, 0);
     const lut = colouring.lut;
-    for (const c of [0, 17, cells - 1]) {
-      const v = reference[layer][node * cells + c];
+    for (const c of [0, 17, N * N - 1]) {
+      const v = reference[layer][node * N * N + c];
       const i = Math.round(((Math.max(-1, Math.min(1, v)) + 1) / 2) * 255);
       expect(Array.from(rgba.subarray(4 * c, 4 * c + 3))).toEqual(Array.from(lut.subarray(3 * i, 3 * i + 3)));
       expect(rgba[4 * c + 3]).toBe(255);
@@ -86,13 +99,10 @@ describe("neuron maps", () => {
     expect(px(3, 1)).toEqual(px(2, 1)); // right border = last column
   });
 
-  it("picks a smaller grid for bigger networks, within bounds", () => {
-    const small = gridSize(net(cfg), 40);
-    const huge = gridSize(net({ ...cfg, hidden_layers: [64, 64, 64, 64, 64, 64, 64, 64] }), 40);
-    expect(small).toBe(MAX_CELLS);
-    expect(huge).toBeLessThan(small);
-    expect(huge).toBeGreaterThanOrEqual(MIN_CELLS);
-    expect(gridSize(net(cfg), 3)).toBe(MIN_CELLS);
+  it("has about one cell per device pixel of a thumbnail, within bounds", () => {
+    expect(thumbnailCells(12.2)).toBe(13);
+    expect(thumbnailCells(88)).toBe(MAX_CELLS);
+    expect(thumbnailCells(3)).toBe(MIN_CELLS);
   });
 });
 

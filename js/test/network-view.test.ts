@@ -6,7 +6,7 @@ import { mountNetwork } from "../src/ui/network";
 import { FOCUS_NODE, PREVIEW_NETWORK } from "../src/ui/network/events";
 import { FEATURES } from "../src/state";
 import { FakeModel, smallNetwork } from "./fakeModel";
-import { flushFrames, installDomStubs, widgetRoot } from "./network-dom";
+import { flushFrames, installDomStubs, runFrames, widgetRoot } from "./network-dom";
 
 let model: FakeModel;
 let el: HTMLDivElement;
@@ -26,6 +26,7 @@ afterEach(() => {
   root.remove();
   vi.restoreAllMocks();
   vi.unstubAllGlobals();
+  vi.useRealTimers();
 });
 
 const buttons = () => [...el.querySelectorAll<HTMLButtonElement>(".nnv-net-keys button")];
@@ -138,6 +139,38 @@ describe("network diagram", () => {
     other.el.dispatchEvent(new CustomEvent(PREVIEW_NETWORK, { bubbles: true, detail: { network: smallNetwork() } }));
     expect(el.querySelector<HTMLElement>(".nnv-net-badge")!.hidden).toBe(true);
     other.root.remove();
+  });
+
+  it("draws at most once per frame and reads no layout while drawing (size from the ResizeObserver)", () => {
+    const reads = [
+      vi.spyOn(Element.prototype, "getBoundingClientRect"),
+      vi.spyOn(HTMLElement.prototype, "offsetWidth", "get"),
+      vi.spyOn(HTMLElement.prototype, "offsetHeight", "get"),
+    ];
+    const clientWidth = Object.getOwnPropertyDescriptor(HTMLElement.prototype, "clientWidth")!.get as unknown as { mock: { calls: unknown[] } };
+    const widthReads = clientWidth.mock.calls.length;
+    buttons()[FEATURES.length + 1].focus(); // the tooltip shows, and follows the values
+    const net = model.get("network");
+    for (let reply = 1; reply <= 4; reply++) {
+      model.set("network", { ...net, biases: net.biases.map((b) => b.map((v) => v + reply)) });
+      model.set("network", { ...net, biases: net.biases.map((b) => b.map((v) => v + reply + 0.5)) });
+      expect(runFrames()).toBeLessThanOrEqual(1);
+      expect(el.querySelector(".nnv-net-tip")!.textContent).toContain(`bias ${reply + 0.5}`);
+    }
+    for (const r of reads) expect(r).not.toHaveBeenCalled();
+    expect(clientWidth.mock.calls.length).toBe(widthReads);
+  });
+
+  it("writes the tooltip only when its text or place changes", () => {
+    const tip = el.querySelector<HTMLElement>(".nnv-net-tip")!;
+    buttons()[FEATURES.length].focus();
+    flushFrames();
+    const writes = vi.fn();
+    new MutationObserver(writes).observe(tip, { attributes: true, childList: true, characterData: true, subtree: true });
+    model.set("config", { ...model.get("config"), learning_rate: 0.5 }); // nothing shown changes
+    model.set("network", { ...model.get("network") }); // a new object, the same values
+    flushFrames();
+    return Promise.resolve().then(() => expect(writes).not.toHaveBeenCalled());
   });
 
   it("re-lays out when the architecture changes, and stops listening on cleanup", () => {

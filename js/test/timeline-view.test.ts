@@ -46,6 +46,7 @@ afterEach(() => {
   root.remove();
   vi.restoreAllMocks();
   vi.unstubAllGlobals();
+  vi.useRealTimers();
 });
 
 const seek = () => el.querySelector<HTMLInputElement>('input[type="range"]')!;
@@ -84,6 +85,16 @@ describe("timeline view", () => {
     expect(seek().max).toBe("5");
     expect(seek().value).toBe("2");
     expect(el.querySelector(".nnv-tl-status")!.textContent).toMatch(/^Step 30/);
+  });
+
+  it("writes nothing when a new timeline value shows the same", () => {
+    seekTo(2);
+    flushFrames();
+    const writes = vi.fn();
+    new MutationObserver(writes).observe(el, { attributes: true, childList: true, characterData: true, subtree: true });
+    raw(model).set("timeline", { ...readTimeline(model) });
+    flushFrames();
+    return Promise.resolve().then(() => expect(writes).not.toHaveBeenCalled());
   });
 
   it("Resume from here branches the run at the snapshot", () => {

@@ -4,7 +4,7 @@
  */
 import type { ChartData } from "./data";
 import { downsampleM4 } from "./downsample";
-import { type Scale, formatStep, formatValue, lossScale, niceTicks, unit } from "./scale";
+import { type Scale, formatCount, formatStep, formatValue, lossScale, niceTicks, unit } from "./scale";
 
 export interface Panel {
   kind: "loss" | "accuracy";
@@ -161,7 +161,7 @@ export function drawCursor(ctx: CanvasRenderingContext2D, d: ChartData, g: Geome
 
 /** The read-out text for entry i. */
 export function describe(d: ChartData, i: number): string {
-  const parts = [`step ${Math.round(d.steps[i]).toLocaleString("en-US")}`];
+  const parts = [`step ${formatCount(d.steps[i])}`];
   const add = (label: string, v: number, pct = false): void => {
     if (Number.isFinite(v)) parts.push(`${label} ${pct ? `${(v * 100).toFixed(1)}%` : formatValue(v)}`);
   };

@@ -51,6 +51,11 @@ export function formatStep(v: number): string {
   return String(Math.round(v));
 }
 
+/** An integer with thousands separators, as toLocaleString("en-US") writes it (which is slow). */
+export function formatCount(v: number): string {
+  return String(Math.round(v)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
 export function formatValue(v: number): string {
   if (v === 0) return "0";
   const a = Math.abs(v);

@@ -1,7 +1,8 @@
 // The data map: the network's decision map drawn from the weights (a JS forward pass over a
 // 100×100 grid), the points on top, and point editing by pointer and keyboard. Redraws are
 // coalesced into one requestAnimationFrame: at most one per frame, never a backlog.
-import { evaluateGrid, networkMatches, type NetworkJSON } from "../nn/forward";
+import { networkMatches, type NetworkJSON } from "../nn/forward";
+import { gridFor } from "../nn/gridCache";
 import { patchView, readConfig, readData, readDataset, readView, type Point, type WidgetModel } from "../state";
 import { isDataLocked } from "./classroom";
 import { contrastOutline, cssColor, diverging, PALETTE, type RGB } from "./colors";
@@ -74,7 +75,8 @@ export function mountDataCanvas(model: WidgetModel, el: HTMLElement, opts: Canva
     const net = preview && networkMatches(preview, cfg) ? preview : model.get("network");
     // While a reshape is on its way the network does not fit the config: keep the last map.
     if (!networkMatches(net, cfg)) return;
-    const layers = evaluateGrid(net, cfg, MAP_N);
+    // Shared with the diagram's thumbnails: one forward pass per network.
+    const layers = gridFor(net, cfg, MAP_N);
     const cells = MAP_N * MAP_N;
     if (focus && focus.layer < layers.length && (focus.node + 1) * cells <= layers[focus.layer].length) {
       renderNodeMap(map, layers, MAP_N, focus.layer, focus.node, cfg);

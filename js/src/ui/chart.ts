@@ -1,10 +1,13 @@
 /**
  * Loss curves (train and test) and, for classification, accuracy, against steps, from the
- * `history` trait. Redraws only when history, size or the log toggle change; hovering (or
- * arrow keys on the focused plot) moves a read-out on an overlay canvas.
+ * `history` trait. Redraws only when history, size or the log toggle change, and while training
+ * (a new history entry per reply) at most every REDRAW_GAP_MS: history is read when drawing,
+ * not at every change. Hovering (or arrow keys on the focused plot) moves a read-out on an overlay
+ * canvas, which is left alone while nothing is pointed at. Texts are written only when they change.
  */
 import { ChartBuilder, type ChartData } from "../chart/data";
 import { type Geometry, type Theme, describe, drawChart, drawCursor, geometry, nearestIndex } from "../chart/draw";
+import { REDRAW_GAP_MS, Redraw, setAttr, setText } from "../chart/redraw";
 import { type WidgetModel, readHistory } from "../state";
 import "./chart.css";
 
@@ -31,44 +34,51 @@ export function mountChart(model: WidgetModel, el: HTMLElement): () => void {
 
   const builder = new ChartBuilder();
   let data: ChartData = builder.update(readHistory(model));
+  /** History changed since `data` was built: it is read again at the next draw. */
+  let stale = false;
   let geo: Geometry | null = null;
   let theme: Theme | null = null;
   let cursor = -1; // entry under the pointer / keyboard cursor, -1 for none
   let width = 0;
   let height = 0;
-  let frame = 0;
+  let overlayEmpty = true;
 
   const draw = (): void => {
-    frame = 0;
     const ctx = base.getContext("2d");
     if (!ctx || width === 0) return;
+    if (stale) {
+      data = builder.update(readHistory(model));
+      stale = false;
+    }
     theme ??= readTheme(el);
     geo = geometry(data, width, height, logBox.checked);
     ctx.setTransform(devicePixelRatio, 0, 0, devicePixelRatio, 0, 0);
     drawChart(ctx, data, geo, theme, width);
-    title.textContent = data.hasAccuracy ? "Loss and accuracy" : "Loss";
+    setText(title, data.hasAccuracy ? "Loss and accuracy" : "Loss");
     drawOverlay();
   };
-  const schedule = (): void => {
-    frame ||= requestAnimationFrame(draw);
-  };
+  const redraw = new Redraw(draw, REDRAW_GAP_MS);
 
   const drawOverlay = (): void => {
     const ctx = overlay.getContext("2d");
     if (!ctx || !geo || !theme) return;
-    ctx.setTransform(devicePixelRatio, 0, 0, devicePixelRatio, 0, 0);
-    ctx.clearRect(0, 0, width, height);
     const n = data.steps.length;
     if (cursor >= n) cursor = -1;
-    if (cursor >= 0) drawCursor(ctx, data, geo, theme, cursor);
+    if (cursor >= 0 || !overlayEmpty) {
+      ctx.setTransform(devicePixelRatio, 0, 0, devicePixelRatio, 0, 0);
+      ctx.clearRect(0, 0, width, height);
+      if (cursor >= 0) drawCursor(ctx, data, geo, theme, cursor);
+      overlayEmpty = cursor < 0;
+    }
     const shown = cursor >= 0 ? cursor : n - 1;
-    readout.textContent = shown >= 0 ? describe(data, shown) : "No training yet";
-    plot.setAttribute("aria-label", `Loss curves. ${readout.textContent}`);
+    const text = shown >= 0 ? describe(data, shown) : "No training yet";
+    setText(readout, text);
+    setAttr(plot, "aria-label", `Loss curves. ${text}`);
   };
 
   const onHistory = (): void => {
-    data = builder.update(readHistory(model));
-    schedule();
+    stale = true;
+    redraw.request();
   };
   const onPointer = (e: PointerEvent): void => {
     if (!geo || data.steps.length === 0) return;
@@ -96,26 +106,30 @@ export function mountChart(model: WidgetModel, el: HTMLElement): () => void {
     drawOverlay();
   };
 
-  const resize = new ResizeObserver(() => {
-    width = plot.clientWidth;
-    height = plot.clientHeight;
+  const resize = new ResizeObserver((entries) => {
+    // The observer's own measurement (clientWidth is the fallback for stand-ins without one).
+    const box = entries.length > 0 ? entries[entries.length - 1].contentRect : null;
+    width = box ? box.width : plot.clientWidth;
+    height = box ? box.height : plot.clientHeight;
     for (const c of [base, overlay]) {
       c.width = Math.round(width * devicePixelRatio);
       c.height = Math.round(height * devicePixelRatio);
     }
+    overlayEmpty = true; // resizing cleared it
     theme = null; // a theme switch usually comes with a re-layout
-    schedule();
+    redraw.soon();
   });
   resize.observe(plot);
   model.on("change:history", onHistory);
-  logBox.addEventListener("change", schedule);
+  const onLog = (): void => redraw.soon();
+  logBox.addEventListener("change", onLog);
   plot.addEventListener("pointermove", onPointer);
   plot.addEventListener("pointerleave", onLeave);
   plot.addEventListener("keydown", onKey);
   plot.addEventListener("blur", onLeave);
 
   return () => {
-    cancelAnimationFrame(frame);
+    redraw.cancel();
     resize.disconnect();
     model.off("change:history", onHistory);
     el.replaceChildren();

@@ -3,16 +3,24 @@
  * each with a live thumbnail of its map; links coloured by sign and sized by |w|; biases as
  * small squares. Hover shows values and asks the main view to show that node large; click (or
  * Enter on a focused node) edits weights and biases in place, live.
- * Redraws at most once per animation frame, whatever the rate of network changes.
+ * Redraws at most once per animation frame, whatever the rate of network changes, and only what
+ * changed: the thumbnails (one canvas with the links) when the shown network does; the links when
+ * one of them looks different, while training at most ~10 times a second and within ~10% of the
+ * main thread (linkGapMs: they are the costly part to rasterise); the hover mark (an overlay canvas) when the pointer or focus
+ * moves. The maps come from the grid the whole widget evaluates once per network (gridFor).
+ * The draw path reads no layout: the size comes from a ResizeObserver, and the tooltip is placed
+ * without measuring it.
  */
-import { type NetworkJSON, networkMatches } from "../nn/forward";
+import { Redraw, setText } from "../chart/redraw";
+import { type ModelConfig, type NetworkJSON, networkMatches } from "../nn/forward";
 import { FEATURES, type WidgetModel, architectureKey, commit, patchConfig, readConfig } from "../state";
 import { uid } from "./dom";
-import { Atlas, type Theme, drawHighlight, drawScene } from "./network/draw";
+import { Atlas, type Theme, drawHighlight, drawLinkLayer, drawScene, linkSignature, sameSignature } from "./network/draw";
 import { toggleFeature, withBias, withWeight } from "./network/edit";
 import { type Field, openEditor } from "./network/editor";
 import { FOCUS_NODE, type FocusNodeDetail, PREVIEW_NETWORK, type PreviewDetail, emit, listen } from "./network/events";
 import { type Hit, hitTest } from "./network/hit";
+import { linkGapMs } from "./network/links";
 import { NodeKeys, type NodeRef } from "./network/keys";
 import { type Layout, computeLayout, nodeBox, preferredHeight } from "./network/layout";
 import { describeHit, isActiveInput, nodeName, sourceIndex, weightName } from "./network/names";
@@ -57,6 +65,8 @@ export function mountNetwork(model: WidgetModel, el: HTMLElement): () => void {
   el.append(wrap, note);
 
   const atlas = new Atlas(doc);
+  /** Links and labels, offscreen: copied under the thumbnails (see draw.ts). */
+  const links = doc.createElement("canvas");
   let cfg = readConfig(model);
   let shape = architectureKey(cfg);
   let preview: NetworkJSON | null = null;
@@ -69,9 +79,19 @@ export function mountNetwork(model: WidgetModel, el: HTMLElement): () => void {
   let byKeys = false;
   let closeEditor: (() => void) | null = null;
   let width = 0;
-  let frame = 0;
   let layoutDirty = true;
   let sceneDirty = true;
+  /** The config's say in the picture when the scene was built (not the learning rate, ...). */
+  let sceneKey = "";
+  let overlayDirty = true;
+  let overlayEmpty = true;
+  /** How the link layer's links look (null: the layer must be redrawn now, e.g. after a resize). */
+  let linksDrawn: Int32Array | null = null;
+  let linksAt = -Infinity;
+  /** What the last link-layer redraw cost (ms), drawing and copying included. */
+  let linksCost = 0;
+  let linksTimer: ReturnType<typeof setTimeout> | undefined;
+  let hitKey = "null";
   let focusKey = "null";
   let noteTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -82,7 +102,6 @@ export function mountNetwork(model: WidgetModel, el: HTMLElement): () => void {
   };
 
   const render = (): void => {
-    frame = 0;
     const net = shown();
     if (!net || width === 0) return; // mid-reshape: keep the last picture until the network fits
     const ctx = base.getContext("2d");
@@ -94,42 +113,103 @@ export function mountNetwork(model: WidgetModel, el: HTMLElement): () => void {
       const height = preferredHeight(counts);
       wrap.style.height = `${height}px`;
       layout = computeLayout(width, height, counts);
-      for (const c of [base, overlay]) {
+      for (const c of [base, overlay, links]) {
         c.width = Math.round(width * devicePixelRatio);
         c.height = Math.round(height * devicePixelRatio);
       }
       keys.update(layout);
       layoutDirty = false;
-      sceneDirty = true;
+      scene = null; // resizing cleared the canvases
+      linksDrawn = null;
+      overlayDirty = true;
+      overlayEmpty = true;
     }
-    if (sceneDirty) {
-      scene = buildScene(net, cfg, layout.size * devicePixelRatio);
+    const key = pictureKey(cfg);
+    let baseDirty = false;
+    if (!scene || (sceneDirty && (net !== scene.net || key !== sceneKey))) {
+      if (key !== sceneKey) linksDrawn = null; // features (labels) or shapes changed: draw now
+      scene = buildScene(net, cfg, layout.size * devicePixelRatio, scene?.thumbs);
+      sceneKey = key;
       atlas.paint(scene);
-      ctx.setTransform(devicePixelRatio, 0, 0, devicePixelRatio, 0, 0);
-      drawScene(ctx, scene, layout, atlas, theme);
-      sceneDirty = false;
+      baseDirty = true;
       // Thinned links may have moved: re-aim at what is under the pointer now.
-      if (pointer && hit?.kind !== "node") hit = hitTest(layout, scene.gaps, pointer.x, pointer.y);
+      if (pointer && hit?.kind !== "node") setHit(hitTest(layout, scene.gaps, pointer.x, pointer.y));
+      // A hovered link is drawn with its weight's style; a node's mark stays where it is.
+      if (hit?.kind === "link") overlayDirty = true;
     }
-    octx.setTransform(devicePixelRatio, 0, 0, devicePixelRatio, 0, 0);
-    drawHighlight(octx, scene!, layout, hit, theme);
+    sceneDirty = false;
+    if (!scene) return;
+    const started = performance.now();
+    const linksRedrawn = updateLinks(scene, layout, theme);
+    if (baseDirty || linksRedrawn) {
+      ctx.setTransform(devicePixelRatio, 0, 0, devicePixelRatio, 0, 0);
+      drawScene(ctx, scene, layout, atlas, theme, links);
+    }
+    if (linksRedrawn) linksCost = performance.now() - started;
+    if (overlayDirty && !(overlayEmpty && !hit)) {
+      octx.setTransform(devicePixelRatio, 0, 0, devicePixelRatio, 0, 0);
+      drawHighlight(octx, scene, layout, hit, theme);
+      overlayEmpty = !hit;
+    }
+    overlayDirty = false;
     showTip();
   };
-  const schedule = (): void => {
-    frame ||= requestAnimationFrame(render);
+  const redraw = new Redraw(render);
+  const schedule = (): void => redraw.request();
+
+  /** Redraw the link layer if a link looks different, at most every linkGapMs (a timer catches
+   *  up with the last look); true when it was redrawn. */
+  const updateLinks = (s: Scene, l: Layout, t: Theme): boolean => {
+    const look = linkSignature(s.gaps);
+    if (sameSignature(linksDrawn, look)) return false;
+    const wait = linksDrawn === null ? 0 : linksAt + linkGapMs(linksCost) - performance.now();
+    if (wait > 0) {
+      linksTimer ??= setTimeout(() => {
+        linksTimer = undefined;
+        redraw.request();
+      }, wait);
+      return false;
+    }
+    const lctx = links.getContext("2d");
+    if (!lctx) return false;
+    lctx.setTransform(devicePixelRatio, 0, 0, devicePixelRatio, 0, 0);
+    drawLinkLayer(lctx, s, l, t);
+    linksDrawn = look;
+    linksAt = performance.now();
+    return true;
   };
 
+  /** What is pointed at; the overlay is redrawn only when it changes. */
+  const setHit = (next: Hit | null): void => {
+    const key = JSON.stringify(next);
+    if (key !== hitKey) overlayDirty = true;
+    hitKey = key;
+    hit = next;
+  };
+
+  /** The tooltip's text and place are written only when they change, and it is never measured
+   *  (that would force a layout every frame): on the right half it hangs left of the pointer. */
+  let tipPlace = "";
   const showTip = (): void => {
     const net = scene?.net;
     if (!hit || !net || !layout || closeEditor) {
-      tip.hidden = true;
+      if (!tip.hidden) tip.hidden = true;
       return;
     }
-    tip.textContent = describeHit(cfg, net, hit, editable(), byKeys ? "press Enter" : "click");
-    tip.hidden = false;
+    setText(tip, describeHit(cfg, net, hit, editable(), byKeys ? "press Enter" : "click"));
+    if (tip.hidden) tip.hidden = false;
     const at = pointer ?? anchorOf(hit.kind === "link" ? { column: hit.gap, node: hit.from } : hit);
-    tip.style.left = `${Math.max(0, Math.min(at.x + 12, width - tip.offsetWidth))}px`;
-    tip.style.top = `${at.y + 14}px`;
+    const flip = at.x > width / 2;
+    const left = flip ? "" : `${Math.round(at.x + 12)}px`;
+    const right = flip ? `${Math.round(Math.max(0, width - at.x - 12))}px` : "";
+    const top = `${Math.round(at.y + 14)}px`;
+    const place = `${left} ${right} ${top}`;
+    if (place !== tipPlace) {
+      tipPlace = place;
+      tip.style.left = left;
+      tip.style.right = right;
+      tip.style.top = top;
+    }
   };
 
   const anchorOf = (r: NodeRef): Point => {
@@ -139,7 +219,7 @@ export function mountNetwork(model: WidgetModel, el: HTMLElement): () => void {
 
   /** Point at something (pointer or keyboard): highlight, tooltip, and the focus-node event. */
   const hover = (next: Hit | null, at: Point | null, keyboard = false): void => {
-    hit = next;
+    setHit(next);
     pointer = at;
     byKeys = keyboard;
     // The tooltip describes the focused node to screen readers: fill it before they read it.
@@ -150,8 +230,9 @@ export function mountNetwork(model: WidgetModel, el: HTMLElement): () => void {
       focusKey = key;
       emit<FocusNodeDetail>(el, FOCUS_NODE, g);
     }
-    overlay.style.cursor = next ? "pointer" : "";
-    schedule();
+    const cursor = next ? "pointer" : "";
+    if (overlay.style.cursor !== cursor) overlay.style.cursor = cursor;
+    redraw.soon();
   };
 
   const say = (message: string): void => {
@@ -178,8 +259,10 @@ export function mountNetwork(model: WidgetModel, el: HTMLElement): () => void {
       onClose: () => {
         closeEditor = null;
         if (back) keys.focus(back);
+        redraw.soon(); // the tooltip may show again
       },
     });
+    redraw.soon(); // the editor hides the tooltip
   };
 
   const editLink = (h: Extract<Hit, { kind: "link" }>, at: Point): void => {
@@ -275,14 +358,17 @@ export function mountNetwork(model: WidgetModel, el: HTMLElement): () => void {
     preview = d?.network ?? null;
     badge.hidden = preview === null;
     if (preview) closeEditor?.();
+    linksDrawn = null; // the user moved through history: its links at once, not within a gap
     onNetwork();
   });
-  const resize = new ResizeObserver(() => {
-    if (wrap.clientWidth === width) return;
-    width = wrap.clientWidth;
+  const resize = new ResizeObserver((entries) => {
+    // The observer's own measurement (clientWidth is the fallback for stand-ins without one).
+    const w = entries.length > 0 ? entries[entries.length - 1].contentRect.width : wrap.clientWidth;
+    if (w === width) return;
+    width = w;
     theme = null; // a theme switch usually comes with a re-layout
     layoutDirty = true;
-    schedule();
+    redraw.soon();
   });
   resize.observe(wrap);
   model.on("change:network", onNetwork);
@@ -292,7 +378,8 @@ export function mountNetwork(model: WidgetModel, el: HTMLElement): () => void {
   overlay.addEventListener("click", onClick);
 
   return () => {
-    cancelAnimationFrame(frame);
+    redraw.cancel();
+    clearTimeout(linksTimer);
     clearTimeout(noteTimer);
     closeEditor?.();
     resize.disconnect();
@@ -302,6 +389,11 @@ export function mountNetwork(model: WidgetModel, el: HTMLElement): () => void {
     wrap.remove();
     note.remove();
   };
+}
+
+/** What of the config the picture depends on (not the learning rate, the optimizer, ...). */
+function pictureKey(cfg: ModelConfig): string {
+  return JSON.stringify([cfg.features, cfg.hidden_layers, cfg.problem, cfg.num_classes, cfg.activation]);
 }
 
 function readTheme(el: HTMLElement): Theme {

@@ -4,6 +4,8 @@
  * "nnvisu:preview-network" event — without touching the network trait. "Resume from here"
  * branches the run at that snapshot; "Live" returns to the current state. The strip above the
  * seekbar shows every snapshot as a tick, one lane per branch, with a mark where each branch forked.
+ * While training, the strip is redrawn at most every REDRAW_GAP_MS and the texts and controls
+ * are written only when they change.
  */
 import {
   type Snapshot,
@@ -16,7 +18,8 @@ import {
   recordSnapshot,
   resumeFrom,
 } from "../history";
-import { formatStep, formatValue } from "../chart/scale";
+import { REDRAW_GAP_MS, Redraw, setAttr, setText } from "../chart/redraw";
+import { formatCount, formatStep, formatValue } from "../chart/scale";
 import { networkMatches } from "../nn/forward";
 import { type Point, type WidgetModel, readConfig, readData, readHistory, readMetrics } from "../state";
 import { PREVIEW_NETWORK, type PreviewDetail, emit } from "./network/events";
@@ -104,14 +107,15 @@ export function mountTimeline(model: WidgetModel, el: HTMLElement): () => void {
   let path: number[] = [];
   let picked: SnapshotKey | null = null;
   let width = 0;
-  let frame = 0;
+  let colours: Colours | null = null;
 
   const indexOf = (p: SnapshotKey): number => tl.snapshots.findIndex((s) => s.branch === p.branch && s.step === p.step);
   const pickedIndex = (): number => (picked ? indexOf(picked) : -1);
   const usable = (s: Snapshot): boolean => networkMatches(s.network, readConfig(model));
 
-  /** Rebuild the path and the seekbar around the picked snapshot (or Live). */
-  const sync = (): void => {
+  /** Rebuild the path and the seekbar around the picked snapshot (or Live); `byUser`: redraw the
+   *  strip at the next frame, else (training) within REDRAW_GAP_MS. */
+  const sync = (byUser = true): void => {
     const snaps = tl.snapshots;
     let at = pickedIndex();
     if (picked && at < 0) {
@@ -123,12 +127,15 @@ export function mountTimeline(model: WidgetModel, el: HTMLElement): () => void {
     }
     const tip = at >= 0 ? lastOfBranch(snaps, snaps[at].branch) : lastOfBranch(snaps, tl.branch);
     path = tip >= 0 ? lineage(snaps, tip) : [];
-    seek.max = String(path.length); // the last position is Live
-    seek.disabled = path.length === 0;
+    const max = String(path.length); // the last position is Live
+    if (seek.max !== max) seek.max = max;
+    if (seek.disabled !== (path.length === 0)) seek.disabled = path.length === 0;
     listBranches(at >= 0 ? snaps[at].branch : tl.branch);
-    seek.value = String(at >= 0 ? Math.max(0, path.indexOf(at)) : path.length);
+    const value = String(at >= 0 ? Math.max(0, path.indexOf(at)) : path.length);
+    if (seek.value !== value) seek.value = value;
     describe();
-    schedule();
+    if (byUser) redraw.soon();
+    else redraw.request();
   };
 
   /** Keyboard (and screen reader) access to other branches: the strip is pointer-only. */
@@ -142,14 +149,14 @@ export function mountTimeline(model: WidgetModel, el: HTMLElement): () => void {
       const current = b === tl.branch ? " · current" : "";
       return `Branch ${lane[first] + 1}: steps ${formatStep(Math.min(...steps))}–${formatStep(Math.max(...steps))}${current}`;
     });
-    branchSelect.hidden = branches.length < 2;
+    if (branchSelect.hidden !== branches.length < 2) branchSelect.hidden = branches.length < 2;
     // Rebuilt only when the list changes: an open dropdown is not yanked at every snapshot.
     const key = labels.join("\n");
     if (key !== branchKey) {
       branchKey = key;
       branchSelect.replaceChildren(...branches.map((b, i) => new Option(labels[i], String(b))));
     }
-    branchSelect.value = String(selected);
+    if (branchSelect.value !== String(selected)) branchSelect.value = String(selected);
   };
 
   const describe = (): void => {
@@ -160,12 +167,13 @@ export function mountTimeline(model: WidgetModel, el: HTMLElement): () => void {
     if (!s) text = n === 0 ? "Snapshots appear as the network trains" : `Live · ${n} snapshot${n === 1 ? "" : "s"}`;
     else {
       const loss = s.train_loss === null ? "" : ` · train loss ${formatValue(s.train_loss)}`;
-      text = `Step ${s.step.toLocaleString("en-US")}${loss}${usable(s) ? "" : " · other architecture: cannot show"}`;
+      text = `Step ${formatCount(s.step)}${loss}${usable(s) ? "" : " · other architecture: cannot show"}`;
     }
-    status.textContent = text;
-    seek.setAttribute("aria-valuetext", s ? text : "Live");
-    resume.disabled = !s || !usable(s);
-    live.disabled = !s;
+    setText(status, text);
+    setAttr(seek, "aria-valuetext", s ? text : "Live");
+    const canResume = !!s && usable(s);
+    if (resume.disabled === canResume) resume.disabled = !canResume;
+    if (live.disabled !== !s) live.disabled = !s;
   };
 
   const preview = (): void => {
@@ -212,15 +220,13 @@ export function mountTimeline(model: WidgetModel, el: HTMLElement): () => void {
   };
 
   const draw = (): void => {
-    frame = 0;
     const ctx = strip.getContext("2d");
     if (!ctx || width === 0) return;
+    colours ??= readColours(el);
     ctx.setTransform(devicePixelRatio, 0, 0, devicePixelRatio, 0, 0);
-    drawStrip(ctx, tl.snapshots, width, pickedIndex(), lastOfBranch(tl.snapshots, tl.branch), readColours(el));
+    drawStrip(ctx, tl.snapshots, width, pickedIndex(), lastOfBranch(tl.snapshots, tl.branch), colours);
   };
-  const schedule = (): void => {
-    frame ||= requestAnimationFrame(draw);
-  };
+  const redraw = new Redraw(draw, REDRAW_GAP_MS);
 
   /** A new architecture may make the previewed snapshot unusable: re-check and re-announce. */
   const onConfig = (): void => {
@@ -229,13 +235,15 @@ export function mountTimeline(model: WidgetModel, el: HTMLElement): () => void {
   };
   const onTimeline = (): void => {
     tl = readTimeline(model);
-    sync();
+    sync(false);
   };
-  const resize = new ResizeObserver(() => {
-    width = strip.clientWidth;
+  const resize = new ResizeObserver((entries) => {
+    // The observer's own measurement (clientWidth is the fallback for stand-ins without one).
+    width = entries.length > 0 ? entries[entries.length - 1].contentRect.width : strip.clientWidth;
     strip.width = Math.round(width * devicePixelRatio);
     strip.height = Math.round(STRIP_HEIGHT * devicePixelRatio);
-    schedule();
+    colours = null; // a theme switch usually comes with a re-layout
+    redraw.soon();
   });
   resize.observe(strip);
   model.on("change:timeline", onTimeline);
@@ -252,7 +260,7 @@ export function mountTimeline(model: WidgetModel, el: HTMLElement): () => void {
   sync();
 
   return () => {
-    cancelAnimationFrame(frame);
+    redraw.cancel();
     resize.disconnect();
     model.off("change:timeline", onTimeline);
     model.off("change:config", onConfig);

@@ -1,15 +1,20 @@
 /**
- * Canvas drawing of the diagram. Links are batched: one path per (sign, strength level) per
- * gap, so 4,000 links cost ~24 strokes, not 4,000. Thumbnails are painted into one atlas image
- * (one putImageData) and scaled onto the canvas with one drawImage each.
+ * Canvas drawing of the diagram: one canvas in the page holds every link and thumbnail.
+ * Links are batched: one path per (sign, strength level) per gap, so 4,000 links cost ~24
+ * strokes, not 4,000. Still, rasterising a few hundred anti-aliased curves costs ~4 ms of main
+ * thread in software, and a link's look is quantised (sign × 12 levels) so it changes far less
+ * often than the weights: links and labels live in an offscreen layer, redrawn only when a
+ * link's look changes (linkSignature), and copied under the thumbnails in one drawImage.
+ * Thumbnails are painted into one atlas image (one putImageData) and scaled onto the canvas
+ * with one drawImage each; their borders are one stroke.
  */
 import { FEATURES } from "../../state";
 import { cssColor, diverging } from "../colors";
 import { FEATURE_LABELS, type Layout, biasBox, gapSpan, nodeBox } from "./layout";
-import { LEVELS, densityFactor, levelStyle, linkLevel, linkStyle } from "./links";
+import { LEVELS, type LinkGap, densityFactor, levelStyle, linkLevel, linkStyle } from "./links";
 import type { Hit } from "./hit";
 import { colouringFor, divergingColouring, paintMap } from "./maps";
-import { type Scene, gridNode, nodeValues } from "./scene";
+import { type Scene, gridNode } from "./scene";
 
 export interface Theme {
   text: string;
@@ -48,11 +53,10 @@ export class Atlas {
     let t = 0;
     scene.counts.forEach((count, column) => {
       for (let node = 0; node < count; node++, t++) {
-        const { values, offset } = nodeValues(scene, column, node);
         const g = gridNode(scene.cfg, column, node);
         const colouring = g ? colouringFor(scene.cfg, g.layer, g.node) : divergingColouring();
         const [x, y] = this.origin(t);
-        paintMap(values, offset, scene.n, colouring, this.image!.data, w, x, y, 1);
+        paintMap(scene.thumbs, t * scene.n * scene.n, scene.n, colouring, this.image!.data, w, x, y, 1);
       }
     });
     this.canvas.getContext("2d")?.putImageData(this.image, 0, 0);
@@ -69,11 +73,47 @@ export class Atlas {
   }
 }
 
-export function drawScene(ctx: CanvasRenderingContext2D, scene: Scene, layout: Layout, atlas: Atlas, theme: Theme): void {
+/** The diagram: the link layer (links and labels, see drawLinkLayer) under the thumbnails. */
+export function drawScene(
+  ctx: CanvasRenderingContext2D,
+  scene: Scene,
+  layout: Layout,
+  atlas: Atlas,
+  theme: Theme,
+  links: HTMLCanvasElement,
+): void {
+  ctx.clearRect(0, 0, layout.width, layout.height);
+  ctx.drawImage(links, 0, 0, layout.width, layout.height);
+  drawNodes(ctx, scene, layout, atlas, theme);
+}
+
+/** What changes less often than the thumbnails: links (as their look is quantised) and labels. */
+export function drawLinkLayer(ctx: CanvasRenderingContext2D, scene: Scene, layout: Layout, theme: Theme): void {
   ctx.clearRect(0, 0, layout.width, layout.height);
   drawLinks(ctx, scene, layout);
-  drawNodes(ctx, scene, layout, atlas, theme);
   drawLabels(ctx, scene, layout, theme);
+}
+
+/**
+ * How the links look, as numbers: per gap, every drawn link's ends and (sign, level) bucket.
+ * Two scenes with equal signatures draw identical links (on the same layout).
+ */
+export function linkSignature(gaps: readonly LinkGap[]): Int32Array {
+  const out = new Int32Array(gaps.reduce((n, g) => n + 1 + g.w.length, 0));
+  let i = 0;
+  for (const gap of gaps) {
+    out[i++] = gap.w.length;
+    for (let k = 0; k < gap.w.length; k++) {
+      out[i++] = (gap.from[k] << 16) | (gap.to[k] << 6) | (linkLevel(gap.w[k]) << 1) | (gap.w[k] >= 0 ? 1 : 0);
+    }
+  }
+  return out;
+}
+
+export function sameSignature(a: Int32Array | null, b: Int32Array): boolean {
+  if (!a || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function linkPath(ctx: CanvasRenderingContext2D, x0: number, y0: number, x1: number, y1: number): void {
@@ -118,29 +158,52 @@ function drawLinks(ctx: CanvasRenderingContext2D, scene: Scene, layout: Layout):
   ctx.globalAlpha = 1;
 }
 
+/** Inactive inputs are drawn this opaque. */
+const INACTIVE_ALPHA = 0.28;
+
 function drawNodes(ctx: CanvasRenderingContext2D, scene: Scene, layout: Layout, atlas: Atlas, theme: Theme): void {
   ctx.imageSmoothingEnabled = true;
-  ctx.lineWidth = 1;
-  ctx.strokeStyle = theme.border;
   const n = atlas.cells;
+  const inactive = (column: number, node: number): boolean => column === 0 && !scene.cfg.features.includes(FEATURES[node]);
   let t = 0;
   scene.counts.forEach((count, column) => {
     for (let node = 0; node < count; node++, t++) {
       const box = nodeBox(layout, column, node);
-      const inactive = column === 0 && !scene.cfg.features.includes(FEATURES[node]);
-      ctx.globalAlpha = inactive ? 0.28 : 1;
+      ctx.globalAlpha = inactive(column, node) ? INACTIVE_ALPHA : 1;
       const [sx, sy] = atlas.origin(t);
       ctx.drawImage(atlas.canvas, sx, sy, n, n, box.x, box.y, box.w, box.h);
-      if (box.w >= 8) ctx.strokeRect(box.x - 0.5, box.y - 0.5, box.w + 1, box.h + 1);
-      const bias = column > 0 ? biasBox(layout, column, node) : null;
-      if (bias) {
-        ctx.fillStyle = cssColor(diverging(scene.net.biases[column - 1][node]));
-        ctx.fillRect(bias.x, bias.y, bias.w, bias.h);
-        ctx.strokeRect(bias.x - 0.5, bias.y - 0.5, bias.w + 1, bias.h + 1);
-      }
     }
   });
+  ctx.lineWidth = 1;
+  ctx.strokeStyle = theme.border;
+  // Borders: one stroke for the active nodes, one for the dimmed inputs.
+  if (layout.size >= 8) {
+    for (const dim of [false, true]) {
+      ctx.globalAlpha = dim ? INACTIVE_ALPHA : 1;
+      ctx.beginPath();
+      scene.counts.forEach((count, column) => {
+        for (let node = 0; node < count; node++) {
+          if (inactive(column, node) !== dim) continue;
+          const box = nodeBox(layout, column, node);
+          ctx.rect(box.x - 0.5, box.y - 0.5, box.w + 1, box.h + 1);
+        }
+      });
+      ctx.stroke();
+    }
+  }
   ctx.globalAlpha = 1;
+  // Bias squares straddle their thumbnail's corner, over its border; their outlines are one stroke.
+  ctx.beginPath();
+  for (let column = 1; column < scene.counts.length; column++) {
+    for (let node = 0; node < scene.counts[column]; node++) {
+      const bias = biasBox(layout, column, node);
+      if (!bias) continue;
+      ctx.fillStyle = cssColor(diverging(scene.net.biases[column - 1][node]));
+      ctx.fillRect(bias.x, bias.y, bias.w, bias.h);
+      ctx.rect(bias.x - 0.5, bias.y - 0.5, bias.w + 1, bias.h + 1);
+    }
+  }
+  ctx.stroke();
 }
 
 /** Column header: full words when the gap allows, the neuron count when it is tight. */

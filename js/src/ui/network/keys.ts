@@ -3,6 +3,7 @@
  * tabindex (the diagram is one Tab stop; arrow keys move between nodes, Enter/Space activates).
  * The buttons ignore the pointer: mouse input is hit-tested on the canvas.
  */
+import { setAttr } from "../../chart/redraw";
 import { type Layout, nodeBox } from "./layout";
 
 export interface NodeRef {
@@ -87,14 +88,14 @@ export class NodeKeys {
     this.refresh();
   }
 
-  /** Re-read labels and pressed states (e.g. after the features changed). */
+  /** Re-read labels and pressed states (e.g. after the features changed); only changes are written. */
   refresh(): void {
     this.buttons.forEach((col, column) =>
       col.forEach((b, node) => {
-        b.setAttribute("aria-label", this.opts.label({ column, node }));
+        setAttr(b, "aria-label", this.opts.label({ column, node }));
         const pressed = this.opts.pressed({ column, node });
         if (pressed === null) b.removeAttribute("aria-pressed");
-        else b.setAttribute("aria-pressed", String(pressed));
+        else setAttr(b, "aria-pressed", String(pressed));
       }),
     );
   }

@@ -3,11 +3,24 @@
  * Colour says the weight's sign; width and opacity grow with |w|, saturating, so tiny weights
  * fade out. Wide layers keep only their strongest links (up to MAX_LINKS_PER_GAP per gap).
  */
+import { REDRAW_GAP_MS } from "../../chart/redraw";
 import type { ModelConfig, NetworkJSON } from "../../nn/forward";
 import { FEATURES } from "../../state";
 
 export const LEVELS = 12;
 export const MAX_LINKS_PER_GAP = 600;
+
+/** The share of the main thread the link layer may take while training. */
+export const LINK_SHARE = 0.1;
+
+/**
+ * Least time between two link-layer redraws that training drives, from what the last one cost
+ * (drawing, and rasterising, which Chrome does when the layer is first copied: ~1 ms per 100
+ * anti-aliased curves in software): REDRAW_GAP_MS, longer when links are that costly, at most 1 s.
+ */
+export function linkGapMs(lastCostMs: number): number {
+  return Math.min(1000, Math.max(REDRAW_GAP_MS, lastCostMs / LINK_SHARE));
+}
 
 /** The drawn links between column g and g + 1 (from/to are display indices within the columns). */
 export interface LinkGap {

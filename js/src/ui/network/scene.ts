@@ -1,8 +1,11 @@
 /**
- * What one frame of the diagram shows (pure): every node's map from ONE evaluateGrid call on a
- * small grid, and the drawn links. The grid shrinks for big networks so a frame stays cheap.
+ * What one frame of the diagram shows (pure): every node's thumbnail, sampled from the grid the
+ * whole widget shares (gridFor: the decision map's evaluation, so a network change costs ONE
+ * forward pass over the plane whatever the number of neurons), and the drawn links.
  */
-import { type ModelConfig, type NetworkJSON, evaluateGrid, outputSize } from "../../nn/forward";
+import { type ModelConfig, type NetworkJSON, gridCoord, outputSize } from "../../nn/forward";
+import { feature } from "../../nn/activations";
+import { MAP_CELLS, gridFor } from "../../nn/gridCache";
 import { FEATURES } from "../../state";
 import { type LinkGap, buildLinks } from "./links";
 
@@ -12,32 +15,70 @@ export interface Scene {
   /** Nodes per diagram column: all input features, each hidden layer, the outputs. */
   counts: number[];
   gaps: LinkGap[];
-  /** Grid cells per side of every map. */
+  /** Cells per side of every thumbnail. */
   n: number;
-  /** evaluateGrid(net, cfg, n). */
+  /** Cells per side of the shared grid the thumbnails sample. */
+  gridN: number;
+  /** gridFor(net, cfg, gridN): every node over the plane. */
   grid: Float32Array[];
+  /** Every node's n×n thumbnail, node after node in display order (column by column). */
+  thumbs: Float32Array;
 }
 
 export const MIN_CELLS = 6;
+/** About one cell per device pixel of a thumbnail, up to this: every thumbnail is painted
+ *  every frame, and smoothing scales them up well. */
 export const MAX_CELLS = 20;
-/** Multiply-adds one frame of maps may cost (~2–3 ms of JS). */
-const WORK_BUDGET = 3_000_000;
 
 export function columnCounts(cfg: ModelConfig): number[] {
   return [FEATURES.length, ...cfg.hidden_layers, outputSize(cfg)];
 }
 
-/** Cells per side: about one per device pixel of a thumbnail, within the work budget. */
-export function gridSize(net: NetworkJSON, thumbnailDevicePx: number): number {
-  let work = 0;
-  for (const W of net.weights) work += W.length * (W[0]?.length ?? 0) + W.length;
-  const affordable = Math.floor(Math.sqrt(WORK_BUDGET / Math.max(1, work)));
-  return Math.max(MIN_CELLS, Math.min(MAX_CELLS, Math.ceil(thumbnailDevicePx), affordable));
+/** Cells per side of a thumbnail `thumbnailDevicePx` device pixels wide. */
+export function thumbnailCells(thumbnailDevicePx: number): number {
+  return Math.max(MIN_CELLS, Math.min(MAX_CELLS, Math.ceil(thumbnailDevicePx)));
 }
 
-export function buildScene(net: NetworkJSON, cfg: ModelConfig, thumbnailDevicePx: number): Scene {
-  const n = gridSize(net, thumbnailDevicePx);
-  return { cfg, net, counts: columnCounts(cfg), gaps: buildLinks(net, cfg), n, grid: evaluateGrid(net, cfg, n) };
+/** Which row (and column) of a gridN grid thumbnail row i of n samples: both ends included,
+ *  as the grid's own cells are, so a thumbnail spans the same [-1, 1]² as the main map. */
+export function sampledIndex(i: number, n: number, gridN: number): number {
+  return n > 1 ? Math.round((i * (gridN - 1)) / (n - 1)) : 0;
+}
+
+export function buildScene(
+  net: NetworkJSON,
+  cfg: ModelConfig,
+  thumbnailDevicePx: number,
+  reuse?: Float32Array,
+  gridN = MAP_CELLS,
+): Scene {
+  const n = thumbnailCells(thumbnailDevicePx);
+  const counts = columnCounts(cfg);
+  const grid = gridFor(net, cfg, gridN);
+  const size = counts.reduce((a, b) => a + b, 0) * n * n;
+  const thumbs = reuse && reuse.length === size ? reuse : new Float32Array(size);
+  const scene: Scene = { cfg, net, counts, gaps: buildLinks(net, cfg), n, gridN, grid, thumbs };
+  const index = Uint32Array.from({ length: n }, (_, i) => sampledIndex(i, n, gridN));
+  const cells = gridN * gridN;
+  let at = 0;
+  for (let column = 0; column < counts.length; column++) {
+    for (let node = 0; node < counts[column]; node++, at += n * n) {
+      const g = gridNode(cfg, column, node);
+      if (g) sample(grid[g.layer], g.node * cells, gridN, index, thumbs, at);
+      else sample(allFeatureMaps(gridN), node * cells, gridN, index, thumbs, at);
+    }
+  }
+  return scene;
+}
+
+/** out[at + r·n + c] = values[offset + index[r]·gridN + index[c]] for an n×n thumbnail. */
+function sample(values: Float32Array, offset: number, gridN: number, index: Uint32Array, out: Float32Array, at: number): void {
+  const n = index.length;
+  for (let r = 0; r < n; r++) {
+    const row = offset + index[r] * gridN;
+    const o = at + r * n;
+    for (let c = 0; c < n; c++) out[o + c] = values[row + index[c]];
+  }
 }
 
 /** The evaluateGrid (layer, node) a diagram node shows; null for an inactive input feature. */
@@ -49,21 +90,30 @@ export function gridNode(cfg: ModelConfig, column: number, node: number): { laye
 
 const featureMaps = new Map<number, Float32Array>();
 
-/** Every feature's map on an n×n grid (weights-independent, so cached): inactive inputs show these. */
+/** Every feature of FEATURES on the n×n grid (weights-independent, so computed once): inactive
+ *  inputs show these, dimmed. Same cells and values as evaluateGrid's input layer. */
 function allFeatureMaps(n: number): Float32Array {
   let maps = featureMaps.get(n);
   if (!maps) {
-    const cfg: ModelConfig = { features: [...FEATURES], activation: "linear", problem: "regression", num_classes: 1, hidden_layers: [] };
-    maps = evaluateGrid({ weights: [], biases: [] }, cfg, n)[0];
+    const cells = n * n;
+    maps = new Float32Array(FEATURES.length * cells);
+    FEATURES.forEach((name, j) => {
+      const f = feature(name);
+      for (let c = 0; c < cells; c++) maps![j * cells + c] = f(gridCoord(c % n, n), -gridCoord(Math.floor(c / n), n));
+    });
     featureMaps.set(n, maps);
   }
   return maps;
 }
 
-/** The values a diagram node shows: its block of the grid (or of the feature maps if inactive). */
+/** Display index of (column, node): where its thumbnail sits in Scene.thumbs. */
+function displayIndex(scene: Scene, column: number, node: number): number {
+  let t = node;
+  for (let c = 0; c < column; c++) t += scene.counts[c];
+  return t;
+}
+
+/** The values a diagram node's thumbnail shows: its n×n block of Scene.thumbs. */
 export function nodeValues(scene: Scene, column: number, node: number): { values: Float32Array; offset: number } {
-  const cells = scene.n * scene.n;
-  const g = gridNode(scene.cfg, column, node);
-  if (g) return { values: scene.grid[g.layer], offset: g.node * cells };
-  return { values: allFeatureMaps(scene.n), offset: node * cells };
+  return { values: scene.thumbs, offset: displayIndex(scene, column, node) * scene.n * scene.n };
 }
