@@ -488,3 +488,62 @@ def test_loss_decreases_on_every_classification_dataset_with_the_default_config(
         losses.append(reply["train_loss"])
     assert all(b <= a for a, b in zip(losses, losses[1:], strict=False)), losses
     assert losses[-1] < 0.95 * losses[0], losses
+
+
+def test_packed_form_in_and_out_is_bit_for_bit_the_list_form() -> None:
+    from test_protocol import b64, packed_points
+
+    data = circle(60, 0.25)
+    packed_data = packed_points(
+        [p["x"] for p in data],
+        [p["y"] for p in data],
+        [p["label"] for p in data],
+        [p["test"] for p in data],
+    )
+    config = {"hidden_layers": [5, 3], "optimizer": "adam", "batch_size": 7, "steps": 30}
+    lists = ok({"type": "train_step", "config": config, "data": data})
+    packed = ok({"type": "train_step", "config": config, "data": packed_data, "packed": True})
+    assert packed["network"]["sizes"] == [2, 5, 3, 2] and set(packed["network"]) == {"sizes", "f32"}
+    flat = [v for w in lists["network"]["weights"] for r in w for v in r]
+    flat += [v for b in lists["network"]["biases"] for v in b]
+    assert packed["network"]["f32"] == b64(flat, "<f4")
+    assert packed["train_loss"] == lists["train_loss"]
+    assert set(packed["optimizer_state"]["buffers"]["exp_avg"]) == {"sizes", "f32"}
+    # ...and a packed reply is a valid next request
+    again = ok(
+        {
+            "type": "train_step",
+            "config": config,
+            "data": packed_data,
+            "packed": True,
+            "network": packed["network"],
+            "optimizer_state": packed["optimizer_state"],
+        }
+    )
+    assert again["global_step"] == 60
+    init = ok({"type": "init_network", "config": config, "packed": True})
+    assert init["network"]["sizes"] == [2, 5, 3, 2]
+
+
+def test_snapshots_are_states_of_the_same_run() -> None:
+    """Each snapshot equals what a request of that many steps returns: exactly stateless."""
+    data = circle(80, 0.25)
+    config = {"hidden_layers": [6], "batch_size": 8, "steps": 100_000, "time_budget_ms": 60}
+    reply = ok({"type": "train_step", "config": config, "data": data, "snapshot_ms": 5})
+    snaps = reply["snapshots"]
+    assert len(snaps) >= 2
+    assert [s["global_step"] for s in snaps] == sorted({s["global_step"] for s in snaps})
+    assert all(0 < s["global_step"] < reply["global_step"] for s in snaps)
+    assert [s["at_ms"] for s in snaps] == sorted(s["at_ms"] for s in snaps)
+    mid = snaps[len(snaps) // 2]
+    same = ok(
+        {
+            "type": "train_step",
+            "config": {**config, "steps": mid["global_step"], "time_budget_ms": None},
+            "data": data,
+        }
+    )
+    assert same["network"] == mid["network"]
+    assert same["train_loss"] == mid["train_loss"]
+    assert mid["epoch"] == pytest.approx(mid["global_step"] * reply["epoch"] / reply["global_step"])
+    assert "snapshots" not in ok({"type": "train_step", "config": {"steps": 2}, "data": data})

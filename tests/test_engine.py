@@ -425,3 +425,63 @@ def test_no_hidden_layer_network_trains() -> None:
         make_data(),
     )
     assert result.steps == 10 and math.isfinite(result.metrics.train_loss or math.nan)
+
+
+def test_the_compiled_steps_are_the_eager_steps_bit_for_bit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from nnvisu.engine import steps, trainer
+
+    compiled = steps.runner()
+    assert compiled is not steps.run_steps, "TorchScript compiled nothing: the fast path is off"
+    cases = [
+        ("tanh", "sgd", 0.0, 0.0, 0.0, False),
+        ("relu", "adam", 0.3, 0.001, 0.01, False),
+        ("gelu", "rmsprop", 0.0, 0.0, 0.01, True),
+        ("sine", "adamw", 0.2, 0.0, 0.0, False),
+        ("elu", "sgd", 0.0, 0.01, 0.0, True),
+    ]
+    for act, optimizer, dropout, l1, l2, regression in cases:
+        spec = NetSpec(
+            hidden_layers=(5, 4),
+            activation=act,
+            outputs=1 if regression else 3,
+            regression=regression,
+        )
+        data = make_data(37, 3, regression)
+        opts = TrainOptions(
+            optimizer=optimizer, momentum=0.5, dropout=dropout, l1=l1, l2=l2, batch_size=6, steps=40
+        )
+        net = engine.init_network(spec, 3)
+        results = []
+        for run in (compiled, steps.run_steps):
+            monkeypatch.setattr(trainer, "runner", lambda run=run: run)
+            results.append(engine.train(spec, opts, net, OptimizerState(optimizer), data))
+        assert torch.equal(results[0].network.flat, results[1].network.flat), (act, optimizer)
+        for name, buf in results[0].state.buffers.items():
+            assert torch.equal(buf, results[1].state.buffers[name])
+
+
+def test_how_steps_are_chunked_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nnvisu.engine import trainer
+
+    spec = NetSpec(hidden_layers=(6,), activation="tanh")
+    data = make_data(41)
+    opts = TrainOptions(optimizer="adam", batch_size=4, dropout=0.2, steps=57)
+    net = engine.init_network(spec, 1)
+    whole = engine.train(spec, opts, net, OptimizerState("adam"), data)
+    monkeypatch.setattr(trainer, "_MAX_CHUNK", 3)  # chunks crossing epochs at odd places
+    chunked = engine.train(spec, opts, net, OptimizerState("adam"), data)
+    assert torch.equal(whole.network.flat, chunked.network.flat)
+
+
+def test_without_torchscript_the_eager_steps_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nnvisu.engine import steps
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("no TorchScript here")
+
+    monkeypatch.setattr(torch.jit, "script", broken)
+    assert steps._compile() is None
+    monkeypatch.setattr(steps, "_runner", [])
+    assert steps.runner() is steps.run_steps

@@ -407,7 +407,7 @@ def assert_well_formed(reply: dict[str, Any]) -> None:
         assert typed.code in protocol.ERROR_CODES and typed.message
         assert typed.code != "internal", reply
     text = protocol.encode(reply)
-    assert b"NaN" not in text and b"Infinity" not in text
+    # No non-finite JSON number anywhere (an error message may still say "got NaN").
     json.loads(text, parse_constant=lambda c: pytest.fail(f"non-finite {c} in reply"))
 
 
@@ -508,3 +508,113 @@ def test_the_valid_messages_used_for_mutation_are_valid() -> None:
         reply = handle_message(message)
         assert reply["type"] != "error", reply
         assert_well_formed(reply)
+
+
+# The packed form (docs/protocol.md): base64 little-endian arrays for points, networks, buffers.
+def b64(values: list[float] | list[int], dtype: str) -> str:
+    import base64
+
+    import numpy as np
+
+    return base64.b64encode(np.asarray(values, dtype=dtype).tobytes()).decode()
+
+
+def packed_points(
+    xs: list[float], ys: list[float], labels: list[int], tests: list[bool]
+) -> dict[str, Any]:
+    import numpy as np
+
+    bits = np.packbits(np.array(tests, dtype=bool), bitorder="little").tobytes()
+    import base64
+
+    return {
+        "count": len(xs),
+        "x": b64(xs, "<f4"),
+        "y": b64(ys, "<f4"),
+        "label": b64(labels, "u1"),
+        "test": base64.b64encode(bits).decode(),
+    }
+
+
+def packed_net(sizes: list[int], value: float = 0.1) -> dict[str, Any]:
+    count = sum(a * b + b for a, b in zip(sizes, sizes[1:], strict=False))
+    return {"sizes": sizes, "f32": b64([value] * count, "<f4")}
+
+
+PACKED = packed_points([0.5, -0.25], [-0.5, 0.75], [0, 1], [False, True])
+
+
+def test_packed_requests_decode_and_validate() -> None:
+    request = decode_request(
+        {
+            "type": "train_step",
+            "data": PACKED,
+            "network": packed_net([2, 4, 4, 2]),
+            "packed": True,
+            "snapshot_ms": 16,
+        }
+    )
+    assert isinstance(request, protocol.TrainStep)
+    assert isinstance(request.data, protocol.PackedPoints) and request.packed
+    assert request.network is not None and request.network.sizes == [2, 4, 4, 2]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"data": {**PACKED, "x": "not base64!"}}, "data.x", "base64"),
+        ({"data": {**PACKED, "x": b64([0.5], "<f4")}}, "data.x", "must hold 2 values"),
+        ({"data": {**PACKED, "y": b64([0.5, math.nan], "<f4")}}, "data.y", "finite"),
+        ({"data": {**PACKED, "x": b64([0.5, 1e4], "<f4")}}, "data.x", "[-1000, 1000]"),
+        ({"data": {**PACKED, "label": b64([0, 2], "u1")}}, "data.label", "0..1"),
+        ({"data": {**PACKED, "test": b64([1, 0], "u1")}}, "data.test", "1 bytes"),
+        ({"data": {**PACKED, "test": b64([3], "u1")}}, "data", "training point"),
+        ({"data": {**PACKED, "count": 10001}}, "data.count", "10000"),
+        ({"network": packed_net([2, 4, 3, 2])}, "network.sizes", "[2, 4, 4, 2]"),
+        (
+            {"network": {**packed_net([2, 4, 4, 2]), "f32": b64([0.1] * 5, "<f4")}},
+            "network.f32",
+            "must hold 42 values",
+        ),
+        ({"network": {"sizes": [2, 4, 4, 2]}}, "network.f32", "is required"),
+        ({"network": {**packed_net([2, 4, 4, 2]), **net([2, 4, 4, 2])}}, "network", "not both"),
+        ({"network": {}}, "network.weights", "is required"),
+        (
+            {
+                "network": packed_net([2, 4, 4, 2]),
+                "optimizer_state": {
+                    "optimizer": "adam",
+                    "buffers": {"exp_avg_sq": packed_net([2, 4, 4, 2], -0.5)},
+                },
+            },
+            "optimizer_state.buffers.exp_avg_sq.f32",
+            ">= 0",
+        ),
+        (
+            {
+                "network": packed_net([2, 4, 4, 2]),
+                "optimizer_state": {
+                    "optimizer": "adam",
+                    "buffers": {"exp_avg": packed_net([2, 4, 2])},
+                },
+            },
+            "optimizer_state.buffers.exp_avg.sizes",
+            "[2, 4, 4, 2]",
+        ),
+    ],
+)
+def test_packed_form_errors_name_the_field(change: dict[str, Any], field: str, words: str) -> None:
+    error = error_of({"type": "train_step", "data": PACKED, **change})
+    assert (error.code, error.field) == ("invalid", field), error.message
+    assert words in error.message
+
+
+def test_a_packed_network_may_adapt_its_output_layer_and_chains_for_init_network() -> None:
+    request = decode_request(
+        {"type": "train_step", "data": PACKED, "network": packed_net([2, 4, 4, 3])}
+    )
+    assert isinstance(request, protocol.TrainStep)
+    error = error_of(
+        {"type": "init_network", "network": packed_net([3, 4, 2]), "previous_features": ["x"]}
+    )
+    assert error.field == "network.sizes"

@@ -7,12 +7,14 @@ answers, and the traits start from a run trained in Python (so the timeline has 
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pytest
 from playwright.sync_api import Locator, Page, expect
 from widget_page import LONG, count, failing_on_page_errors, initial_json, open_widget, state
@@ -24,6 +26,22 @@ pytestmark = pytest.mark.browser
 
 SNAPSHOTS = 6
 STEPS = 25  # per request: snapshots at steps 25, 50, ..., 150
+
+
+def as_lists(net: dict[str, Any]) -> dict[str, Any]:
+    """A network as the page sends it (packed, docs/protocol.md) in the trait's list form."""
+    if "f32" not in net:
+        return net
+    sizes, flat = net["sizes"], np.frombuffer(base64.b64decode(net["f32"]), "<f4").tolist()
+    weights, biases = [], []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+        weights.append([flat[k * n_in : (k + 1) * n_in] for k in range(n_out)])
+        flat = flat[n_in * n_out :]
+    for n_out in sizes[1:]:
+        biases.append(flat[:n_out])
+        flat = flat[n_out:]
+    return {"weights": weights, "biases": biases}
+
 
 # Pixel samples of canvases, for comparing maps: `sample(canvas, box, k)` reads k×k points
 # spread over the middle 60% of `box` (CSS px relative to the canvas), as [r, g, b] lists.
@@ -197,7 +215,7 @@ def test_editing_a_weight_and_a_bias_sets_them_exactly_and_training_goes_on(page
     page.get_by_role("button", name="Step", exact=True).click()
     page.wait_for_function("window.nnv.requests('train_step').length === 1")
     sent = page.evaluate("window.nnv.requests('train_step')[0]")
-    assert sent["network"] == edited
+    assert as_lists(sent["network"]) == edited
     page.wait_for_function(
         "(s) => window.nnv.state.metrics.global_step > s", arg=6 * STEPS, timeout=LONG
     )
@@ -305,7 +323,7 @@ def test_resume_from_here_branches_as_python_restore_does(page: Page) -> None:
     page.get_by_role("button", name="Step", exact=True).click()
     page.wait_for_function("window.nnv.requests('train_step').length === 1")
     sent = page.evaluate("window.nnv.requests('train_step')[0]")
-    assert sent["network"] == snapshot["network"]
+    assert as_lists(sent["network"]) == snapshot["network"]
     assert sent["optimizer_state"]["global_step"] == 2 * STEPS
     page.wait_for_function(
         "(s) => window.nnv.state.metrics.global_step > s", arg=2 * STEPS, timeout=LONG

@@ -1,14 +1,35 @@
 // Wire protocol v1 message shapes (see the contract), and the checks applied to every reply
 // before the rest of the frontend trusts it.
 import type { NetworkJSON } from "./nn/forward";
+import type { PackedNetwork, PackedPoints } from "./payload";
 import type { OptimizerState, Point, Problem, TrainConfig } from "./state";
+
+/** Optimizer state whose buffers may be in the packed form. */
+export type WireOptimizerState = Omit<OptimizerState, "buffers"> & { buffers: Record<string, NetworkJSON | PackedNetwork> };
 
 export interface TrainStepRequest {
   type: "train_step";
   config: TrainConfig;
-  network: NetworkJSON;
-  optimizer_state?: OptimizerState;
-  data: Point[];
+  network: NetworkJSON | PackedNetwork;
+  optimizer_state?: OptimizerState | WireOptimizerState;
+  data: Point[] | PackedPoints;
+  /** The reply's network and buffers in the packed form. */
+  packed?: boolean;
+  /** Also return the network every this many ms of training (snapshots, for animation). */
+  snapshot_ms?: number;
+}
+
+/** The network part-way through a train_step (requested with snapshot_ms). */
+export interface TrainSnapshot {
+  global_step: number;
+  epoch: number;
+  /** Milliseconds into the request's training. */
+  at_ms: number;
+  network: NetworkJSON | PackedNetwork;
+  train_loss: number;
+  test_loss: number | null;
+  accuracy: number | null;
+  test_accuracy: number | null;
 }
 
 export interface InitNetworkRequest {
@@ -41,8 +62,8 @@ export interface InfoRequest {
 
 export interface TrainStepResult {
   type: "train_step_result";
-  network: NetworkJSON;
-  optimizer_state: OptimizerState;
+  network: NetworkJSON | PackedNetwork;
+  optimizer_state: OptimizerState | WireOptimizerState;
   train_loss: number;
   test_loss: number | null;
   accuracy: number | null;
@@ -51,6 +72,7 @@ export interface TrainStepResult {
   global_step: number;
   epoch: number;
   elapsed_ms: number;
+  snapshots?: TrainSnapshot[];
 }
 
 export interface NetworkReply {
@@ -111,7 +133,8 @@ export const isObject = (v: unknown): v is Record<string, unknown> => typeof v =
 const isNumber: Check = (v) => typeof v === "number" && Number.isFinite(v);
 const isNullableNumber: Check = (v) => v === null || isNumber(v);
 const isArray: Check = (v) => Array.isArray(v);
-const isNetwork: Check = (v) => isObject(v) && isArray(v.weights) && isArray(v.biases);
+const isNetwork: Check = (v) =>
+  isObject(v) && ((isArray(v.weights) && isArray(v.biases)) || (isArray(v.sizes) && typeof v.f32 === "string"));
 
 /** Fields each success reply must carry; extra fields are allowed (the kernel may add some). */
 const REPLY_FIELDS: { [K in RequestType]: [ReplyOf<K>["type"], Record<string, Check>] } = {

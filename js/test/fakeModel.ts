@@ -1,6 +1,7 @@
 // A fake anywidget model: the same get/set/on/off/save_changes/send surface, recording what the
 // frontend sends and saves, with `reply` to play the kernel.
 import { emptyTimeline } from "../src/history";
+import { networkOf, type PackedNetwork } from "../src/payload";
 import { DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_METRICS, DEFAULT_VIEW, type Traits, type WidgetModel } from "../src/state";
 
 type Listener = (...args: never[]) => void;
@@ -92,7 +93,8 @@ export class FakeModel implements WidgetModel {
 }
 
 export function trainReply(request: Record<string, unknown>, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  const net = request.network as Traits["network"];
+  // The loop sends the packed form (float32): answer from the network it describes.
+  const net = networkOf(request.network as Traits["network"] | PackedNetwork);
   return {
     type: "train_step_result",
     id: request.id,

@@ -5,6 +5,7 @@ import raw from "../../tests/fixtures/forward.json";
 import { erf } from "../src/nn/erf";
 import {
   evaluateGrid,
+  evaluateOutput,
   forwardPoint,
   gridCoord,
   networkMatches,
@@ -100,5 +101,51 @@ describe("grid layout", () => {
     expect(networkMatches(good, { ...cfg, hidden_layers: [3, 3] })).toBe(false);
     expect(networkMatches(good, { ...cfg, features: ["x"] })).toBe(false);
     expect(networkMatches(undefined, cfg)).toBe(false);
+  });
+});
+
+describe("the grid's fast paths", () => {
+  it("fastTanh is within 3e-7 of Math.tanh everywhere", async () => {
+    const { fastTanh } = await import("../src/nn/activations");
+    let worst = 0;
+    for (let i = 0; i <= 200_000; i++) {
+      const x = -30 + (60 * i) / 200_000;
+      worst = Math.max(worst, Math.abs(fastTanh(x) - Math.tanh(x)));
+    }
+    expect(worst).toBeLessThan(3e-7);
+    expect(fastTanh(Infinity)).toBeCloseTo(1, 6);
+    expect(Number.isNaN(fastTanh(NaN))).toBe(true);
+  });
+
+  it("reuses a result for equal weights and recomputes for changed ones", () => {
+    const cfg: ModelConfig = { features: ["x", "y"], activation: "tanh", problem: "classification", num_classes: 2, hidden_layers: [3] };
+    const net = { weights: [[[1, 2], [3, 4], [5, 6]], [[1, 2, 3], [4, 5, 6]]], biases: [[0, 0, 0], [0, 0]] };
+    const a = evaluateGrid(net, cfg, 10);
+    expect(evaluateGrid(structuredClone(net), cfg, 10)).toBe(a); // equal values: the same arrays
+    const changed = structuredClone(net);
+    changed.weights[1][0][2] = 3.5;
+    const b = evaluateGrid(changed, cfg, 10);
+    expect(b).not.toBe(a);
+    expect(b[2]).not.toEqual(a[2]);
+    expect(evaluateGrid(net, { ...cfg, activation: "relu" }, 10)).not.toBe(a);
+  });
+
+  it("a network without weight matrices evaluates to its inputs instead of throwing", () => {
+    const cfg: ModelConfig = { features: ["x", "y"], activation: "tanh", problem: "classification", num_classes: 2, hidden_layers: [] };
+    const layers = evaluateGrid({ weights: [], biases: [] }, cfg, 4);
+    expect(layers).toHaveLength(1);
+    expect(Array.from(layers[0].slice(0, 4))).toEqual([-1, -1 / 3, 1 / 3, 1].map(Math.fround));
+    expect(evaluateOutput({ weights: [], biases: [] }, cfg, 4)).toHaveLength(2 * 16);
+  });
+
+  it("evaluateOutput is evaluateGrid's output layer", () => {
+    const cfg: ModelConfig = { features: ["x", "y", "xy"], activation: "relu", problem: "classification", num_classes: 3, hidden_layers: [9, 4] };
+    const sizes = [3, 9, 4, 3];
+    const net = {
+      weights: sizes.slice(1).map((out, l) => Array.from({ length: out }, (_, k) => Array.from({ length: sizes[l] }, (_, j) => Math.cos(k + 2 * j + l)))),
+      biases: sizes.slice(1).map((out) => Array.from({ length: out }, (_, k) => 0.1 * k)),
+    };
+    const layers = evaluateGrid(net, cfg, 23);
+    expect(evaluateOutput(net, cfg, 23)).toEqual(layers[3]);
   });
 });

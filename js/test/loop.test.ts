@@ -1,7 +1,8 @@
 // The training loop against a fake model and the real ProtocolClient: one request in flight,
 // pause, late replies, errors, timeouts, throttled saves, and `playing` changed from outside.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { BUSY_RETRY_MS, Pacer, SAVE_INTERVAL_MS, STEP_STEPS, TrainingLoop } from "../src/loop";
+import { BUSY_RETRY_MS, MAX_BUDGET_MS, MIN_BUDGET_MS, Pacer, SAVE_INTERVAL_MS, STEP_STEPS, TrainingLoop } from "../src/loop";
+import { networkOf, type PackedNetwork, type PackedPoints } from "../src/payload";
 import { ProtocolClient, REQUEST_TIMEOUT_MS } from "../src/protocolClient";
 import { FakeModel, trainReply } from "./fakeModel";
 
@@ -25,6 +26,18 @@ afterEach(() => {
 });
 
 const trainRequests = () => model.requests("train_step");
+const sent = (net: unknown) => networkOf(net as PackedNetwork);
+const float32 = (net: { weights: number[][][]; biases: number[][] }) => ({
+  weights: net.weights.map((w) => w.map((row) => row.map(Math.fround))),
+  biases: net.biases.map((b) => b.map(Math.fround)),
+});
+/** Packed points back as a list (coordinates float32). */
+function points(p: PackedPoints): { x: number; y: number; label: number; test: boolean }[] {
+  const bytes = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+  const f32 = (s: string) => Array.from(new Float32Array(bytes(s).buffer));
+  const [xs, ys, labels, tests] = [f32(p.x), f32(p.y), bytes(p.label), p.test ? bytes(p.test) : new Uint8Array(1)];
+  return xs.map((x, i) => ({ x, y: ys[i], label: labels[i], test: Boolean((tests[i >> 3] >> (i & 7)) & 1) }));
+}
 const lastRequest = () => trainRequests()[trainRequests().length - 1];
 
 async function answer(overrides: Record<string, unknown> = {}): Promise<void> {
@@ -54,15 +67,17 @@ describe("TrainingLoop", () => {
     expect(config.time_budget_ms).toBeGreaterThanOrEqual(12);
     expect(config.time_budget_ms).toBeLessThanOrEqual(30);
     expect(config.steps).toBe(1);
-    expect(req.network).toEqual(model.get("network"));
-    expect(req.data).toEqual(model.get("data"));
+    // The packed wire form (float32, what the engine computes in), the same values.
+    expect(sent(req.network)).toEqual(float32(model.get("network")));
+    expect(points(req.data as PackedPoints)).toEqual(model.get("data").map((p) => ({ ...p, x: Math.fround(p.x), y: Math.fround(p.y) })));
+    expect(req.packed).toBe(true);
     expect(req).not.toHaveProperty("optimizer_state"); // the trait holds none yet
   });
 
   it("applies a reply to the traits: network, optimizer state, metrics, history", async () => {
     loop.play();
     await answer();
-    expect(model.get("network").weights[0][0][0]).toBeCloseTo(Math.sin(1) + 0.01, 12);
+    expect(model.get("network").weights[0][0][0]).toBeCloseTo(Math.fround(Math.sin(1)) + 0.01, 12);
     expect(model.get("optimizer_state")).toMatchObject({ global_step: 5 });
     expect(model.get("metrics")).toEqual({ train_loss: 0.5, test_loss: 0.6, accuracy: 0.75, test_accuracy: 0.5, global_step: 5, epoch: 2.5 });
     expect(model.get("history")).toEqual([{ step: 5, train_loss: 0.5, test_loss: 0.6, accuracy: 0.75, test_accuracy: 0.5 }]);
@@ -167,7 +182,7 @@ describe("TrainingLoop", () => {
     await answer();
     expect(model.get("network")).toBe(replaced);
     expect(trainRequests()).toHaveLength(2); // and training goes on from the new network
-    expect(lastRequest().network).toEqual(replaced);
+    expect(sent(lastRequest().network)).toEqual(replaced);
   });
 
   it("accepts a result when the network was only replaced by an equal copy (kernel echo)", async () => {
@@ -223,12 +238,26 @@ describe("Pacer", () => {
     expect(p.stepsCap).toBeGreaterThan(5);
   });
 
-  it("shrinks the budget when the transport is slow, within 12–30 ms", () => {
+  it("grows the budget with the link's overhead (~90% of the time trains), within bounds", () => {
     const p = new Pacer();
-    for (let i = 0; i < 20; i++) p.observe(20 + 60, { steps: 100, elapsed_ms: 20 });
-    expect(p.budgetMs).toBe(12);
-    for (let i = 0; i < 20; i++) p.observe(21, { steps: 100, elapsed_ms: 20 });
-    expect(p.budgetMs).toBe(30);
+    for (let i = 0; i < 30; i++) p.observe(20 + 60, { steps: 100, elapsed_ms: 20 });
+    expect(p.budgetMs).toBe(540); // 9 × 60 ms of overhead
+    for (let i = 0; i < 30; i++) p.observe(20 + 1000, { steps: 100, elapsed_ms: 20 });
+    expect(p.budgetMs).toBe(MAX_BUDGET_MS);
+    for (let i = 0; i < 40; i++) p.observe(21, { steps: 100, elapsed_ms: 20 });
+    expect(p.budgetMs).toBe(MIN_BUDGET_MS);
+    expect(p.stepsCap).toBe(150); // 1.5 × the steps that fit the budget
+  });
+
+  it("asks for a snapshot per frame, fewer when they would make replies big", () => {
+    const p = new Pacer();
+    expect(p.snapshotMs(25)).toBeLessThan(1000 / 60);
+    for (let i = 0; i < 30; i++) p.observe(1020, { steps: 100, elapsed_ms: 20 });
+    expect(p.snapshotMs(25)).toBeNull(); // 1 s of overhead: each reply is shown as it arrives
+    const q = new Pacer();
+    for (let i = 0; i < 30; i++) q.observe(20 + 40, { steps: 100, elapsed_ms: 20 });
+    expect(q.snapshotMs(25)).toBeLessThan(1000 / 60); // tiny networks animate on a 40 ms link
+    expect(q.snapshotMs(400)).toBeGreaterThan(1000 / 60); // wider ones, less often
   });
 });
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { MARGIN, biasBox, computeLayout, curveBlend, curveT, gapSpan, nodeBox } from "../src/ui/network/layout";
 import { hitLink, hitNode, hitTest } from "../src/ui/network/hit";
-import { type LinkGap, buildLinks, densityFactor, linkStyle, MAX_LINKS_PER_GAP } from "../src/ui/network/links";
+import { type LinkGap, buildLinks, densityFactor, linkGapMs, linkStyle, MAX_LINKS_PER_GAP } from "../src/ui/network/links";
+import { linkSignature, sameSignature } from "../src/ui/network/draw";
+import { REDRAW_GAP_MS } from "../src/chart/redraw";
 import type { ModelConfig, NetworkJSON } from "../src/nn/forward";
 import { FEATURES } from "../src/state";
 
@@ -158,6 +160,29 @@ describe("buildLinks", () => {
     // Every link stronger than the weakest kept one is kept (ties at the threshold may go).
     const weakest = Math.min(...kept);
     expect(kept.length).toBeGreaterThanOrEqual(all.filter((v) => v > weakest).length);
+  });
+});
+
+describe("link layer", () => {
+  const c = cfg(["x", "y"], [4, 3]);
+  it("a link's look (ends, sign, level) is its signature: weights moving within a level keep it", () => {
+    const net = numbered(c);
+    const look = linkSignature(buildLinks(net, c));
+    const w = net.weights[1][2][1]; // 211.5: deep in the strongest level
+    net.weights[1][2][1] = w + 50;
+    expect(sameSignature(look, linkSignature(buildLinks(net, c)))).toBe(true);
+    net.weights[1][2][1] = -w; // the sign shows
+    expect(sameSignature(look, linkSignature(buildLinks(net, c)))).toBe(false);
+    net.weights[1][2][1] = 0.05; // so does a weak link
+    expect(sameSignature(look, linkSignature(buildLinks(net, c)))).toBe(false);
+    expect(sameSignature(null, look)).toBe(false);
+  });
+
+  it("is redrawn less often when it costs more, within ~10% of the main thread", () => {
+    expect(linkGapMs(0)).toBe(REDRAW_GAP_MS);
+    expect(linkGapMs(4)).toBe(REDRAW_GAP_MS);
+    expect(linkGapMs(30)).toBe(300);
+    expect(linkGapMs(500)).toBe(1000);
   });
 });
 

@@ -7,6 +7,7 @@ calls: everything a request needs is in it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import operator
 import time
@@ -20,6 +21,7 @@ import torch
 
 from nnvisu import datasets, engine
 from nnvisu import protocol as p
+from nnvisu.protocol import packed
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +131,10 @@ def _options(config: p.Config) -> engine.TrainOptions:
 _FIELDS = operator.attrgetter("x", "y", "label", "test")
 
 
-def _data(points: list[p.Point], regression: bool) -> engine.Data:
+def _data(points: list[p.Point] | p.PackedPoints, regression: bool) -> engine.Data:
+    if isinstance(points, p.PackedPoints):
+        return _packed_data(points.count, points.x, points.y, points.label, points.test,
+                            regression)  # fmt: skip
     # One pass and one array: float64 keeps every wire value exact until the float32 cast.
     flat = chain.from_iterable(map(_FIELDS, points))
     rows = torch.from_numpy(np.fromiter(flat, np.float64, 4 * len(points))).view(-1, 4)
@@ -137,11 +142,37 @@ def _data(points: list[p.Point], regression: bool) -> engine.Data:
     return engine.Data(rows[:, :2].float(), target, rows[:, 3].bool())
 
 
+@functools.lru_cache(maxsize=16)
+def _packed_data(
+    count: int, x: str, y: str, label: str, test: str | None, regression: bool
+) -> engine.Data:
+    """Tensors of packed points (validated by check()).
+
+    A cache, not state: a training loop sends the same strings every request, and the
+    tensors are only ever read.
+    """
+    xy = np.stack([packed.f32(x, count, "data.x"), packed.f32(y, count, "data.y")], axis=1)
+    if regression:
+        target = torch.from_numpy(packed.f32(label, count, "data.label").copy())
+    else:
+        target = torch.from_numpy(packed.u8(label, count, "data.label").astype(np.int64))
+    flags = (packed.bits(test, count, "data.test") if test is not None
+             else np.zeros(count, dtype=bool))  # fmt: skip
+    return engine.Data(torch.from_numpy(xy), target, torch.from_numpy(flags.copy()))
+
+
 def _network(data: p.NetworkData) -> engine.Network:
+    if data.sizes is not None and data.f32 is not None:
+        sizes = tuple(data.sizes)
+        values = packed.f32(data.f32, engine.network.num_params(sizes)[1], "network.f32")
+        return engine.Network(sizes, torch.from_numpy(values.copy()))
+    assert data.weights is not None and data.biases is not None  # check() saw to it
     return engine.Network.from_lists(data.weights, data.biases)
 
 
-def _network_data(net: engine.Network) -> p.NetworkData:
+def _network_data(net: engine.Network, packed_form: bool = False) -> p.NetworkData:
+    if packed_form:
+        return p.NetworkData(sizes=list(net.sizes), f32=packed.encode_f32(net.flat.numpy()))
     weights, biases = net.to_lists()
     return p.NetworkData(weights=weights, biases=biases)
 
@@ -151,9 +182,12 @@ def _state(state: p.OptimizerState) -> engine.OptimizerState:
     return engine.OptimizerState(state.optimizer, state.step, state.global_step, buffers)
 
 
-def _state_data(state: engine.OptimizerState, sizes: tuple[int, ...]) -> p.OptimizerState:
+def _state_data(
+    state: engine.OptimizerState, sizes: tuple[int, ...], packed_form: bool = False
+) -> p.OptimizerState:
     buffers = {
-        name: _network_data(engine.Network(sizes, flat)) for name, flat in state.buffers.items()
+        name: _network_data(engine.Network(sizes, flat), packed_form)
+        for name, flat in state.buffers.items()
     }
     return p.OptimizerState(
         optimizer=state.optimizer,  # type: ignore[arg-type]  # an OPTIMIZERS name
@@ -178,14 +212,20 @@ def _train_step(request: p.TrainStep, started: float) -> p.TrainStepResult:
         net, buffers = engine.adapt_outputs(net, state.buffers, spec, config.seed)
         state.buffers = buffers
     deadline = started + p.MAX_REQUEST_MS / 1000
-    result = engine.train(spec, _options(config), net, state, _data(request.data, spec.regression),
-                          deadline=deadline)  # fmt: skip
+    snapshot_s = None if request.snapshot_ms is None else request.snapshot_ms / 1000
+    data = _data(request.data, spec.regression)
+    result = engine.train(spec, _options(config), net, state, data, deadline=deadline,
+                          snapshot_s=snapshot_s)  # fmt: skip
     metrics = result.metrics
     assert metrics.train_loss is not None  # there is at least one training point
+    epoch = result.batch_size / result.train_points
+    snapshots = None
+    if request.snapshot_ms is not None:
+        snapshots = [_snapshot(s, spec.sizes, epoch, request.packed) for s in result.snapshots]
     return p.TrainStepResult(
         id=request.id,
-        network=_network_data(result.network),
-        optimizer_state=_state_data(result.state, spec.sizes),
+        network=_network_data(result.network, request.packed),
+        optimizer_state=_state_data(result.state, spec.sizes, request.packed),
         loss=metrics.train_loss,
         train_loss=metrics.train_loss,
         test_loss=metrics.test_loss,
@@ -193,9 +233,27 @@ def _train_step(request: p.TrainStep, started: float) -> p.TrainStepResult:
         test_accuracy=metrics.test_accuracy,
         steps=result.steps,
         global_step=result.state.global_step,
-        epoch=result.state.global_step * result.batch_size / result.train_points,
+        epoch=result.state.global_step * epoch,
         elapsed_ms=(time.perf_counter() - started) * 1000,
         adapted=adapted,
+        snapshots=snapshots,
+    )
+
+
+def _snapshot(
+    snap: engine.Snapshot, sizes: tuple[int, ...], epoch: float, packed_form: bool
+) -> p.Snapshot:
+    m = snap.metrics
+    assert m.train_loss is not None
+    return p.Snapshot(
+        global_step=snap.global_step,
+        epoch=snap.global_step * epoch,
+        at_ms=round(snap.at_s * 1000, 3),
+        network=_network_data(engine.Network(sizes, snap.flat), packed_form),
+        train_loss=m.train_loss,
+        test_loss=m.test_loss,
+        accuracy=m.accuracy,
+        test_accuracy=m.test_accuracy,
     )
 
 
@@ -209,7 +267,9 @@ def _init_network(request: p.InitNetwork) -> p.NetworkReply:
                               config.seed)  # fmt: skip
     state = engine.OptimizerState(config.optimizer)
     return p.NetworkReply(
-        id=request.id, network=_network_data(net), optimizer_state=_state_data(state, net.sizes)
+        id=request.id,
+        network=_network_data(net, request.packed),
+        optimizer_state=_state_data(state, net.sizes, request.packed),
     )
 
 

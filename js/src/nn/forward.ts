@@ -1,7 +1,7 @@
 // The forward pass that draws every map from the weights the kernel sends (see the contract's
 // numerical definitions). evaluateGrid is on the draw path: flat typed arrays, node-major
 // layout and no allocation per cell.
-import { activation, feature } from "./activations";
+import { activation, applyStrided, feature } from "./activations";
 
 export interface NetworkJSON {
   weights: number[][][];
@@ -41,48 +41,227 @@ export function gridCoord(i: number, n: number): number {
 
 /** Evaluate every node on an n×n grid over [-1,1]² (cell index = row*n + col; row 0 is y = +1 (top), col 0 is x = -1).
  *  Returns one Float32Array per layer, node-major (value of node k at cell c is arr[k*n*n + c]):
- *  [input features, hidden layer 1 (post-activation), ..., outputs (softmax probabilities, or the regression value)]. */
+ *  [input features, hidden layer 1 (post-activation), ..., outputs (softmax probabilities, or the regression value)].
+ *  The result of the latest call per grid size is cached (the weights are compared by value):
+ *  a frame that draws the same network twice computes it once. Treat the arrays as read-only. */
 export function evaluateGrid(net: NetworkJSON, cfg: ModelConfig, n: number): Float32Array[] {
+  return evaluate(net, cfg, n, false);
+}
+
+/** Only the output layer of evaluateGrid (what the decision map draws): no hidden layer is stored. */
+export function evaluateOutput(net: NetworkJSON, cfg: ModelConfig, n: number): Float32Array {
+  const layers = evaluate(net, cfg, n, true);
+  return layers[layers.length - 1];
+}
+
+/** Cells evaluated together through the whole network: one tile's activations stay in cache. */
+const TILE = 512;
+
+interface Cached {
+  key: string;
+  weights: Float64Array;
+  layers: Float32Array[];
+}
+const results = new Map<string, Cached>();
+const MAX_RESULTS = 8;
+
+function evaluate(net: NetworkJSON, cfg: ModelConfig, n: number, outputOnly: boolean): Float32Array[] {
+  const sizes = [cfg.features.length, ...net.weights.map((w) => w.length)];
+  const key = JSON.stringify([n, outputOnly, sizes, cfg.features, cfg.activation, cfg.problem]);
+  const flat = flatten(net);
+  const slot = `${n}:${outputOnly}`;
+  const hit = results.get(slot);
+  if (hit && hit.key === key && sameValues(hit.weights, flat)) return hit.layers;
+  const layers = compute(net, sizes, cfg, n, outputOnly);
+  results.delete(slot);
+  results.set(slot, { key, weights: flat, layers });
+  if (results.size > MAX_RESULTS) results.delete(results.keys().next().value as string);
+  return layers;
+}
+
+/** Layer l's weights as rows of `stride` columns (zero-padded to a multiple of the kernel's
+ *  block of inputs), so each kernel reads its inputs once per cell into locals. */
+interface Dense {
+  nIn: number;
+  nOut: number;
+  block: number;
+  stride: number;
+  w: Float64Array;
+  bias: Float64Array;
+}
+
+function blockFor(nIn: number): number {
+  return nIn <= 2 ? 2 : nIn <= 4 ? 4 : 8;
+}
+
+function compute(net: NetworkJSON, sizes: number[], cfg: ModelConfig, n: number, outputOnly: boolean): Float32Array[] {
   const cells = n * n;
-  const features = cfg.features.map(feature);
-  const act = activation(cfg.activation);
+  const inputs = featureGrid(cfg.features, n);
+  const last = net.weights.length - 1;
   const classify = cfg.problem === "classification";
-  // Weights flattened row-major, so each cell's pass runs over contiguous float64 memory.
-  const ws = net.weights.map((w) => Float64Array.from(w.flat()));
-  const bs = net.biases.map((b) => Float64Array.from(b));
-  const sizes = [features.length, ...net.weights.map((w) => w.length)];
-  const layers = sizes.map((size) => new Float32Array(size * cells));
-  // Cell by cell through the whole network: each cell's activations stay in two small
-  // scratch vectors (in cache), which is several times faster than layer-wide sweeps.
-  const width = Math.max(...sizes);
-  let a = new Float64Array(width);
-  let b = new Float64Array(width);
-  const last = ws.length - 1;
-  for (let c = 0; c < cells; c++) {
-    const x = gridCoord(c % n, n);
-    const y = -gridCoord(Math.floor(c / n), n);
-    const input = layers[0];
-    for (let j = 0; j < features.length; j++) input[j * cells + c] = a[j] = features[j](x, y);
+  const dense: Dense[] = net.weights.map((rows, l) => {
+    const nIn = sizes[l];
+    const block = blockFor(nIn);
+    const stride = Math.ceil(nIn / block) * block;
+    const w = new Float64Array(rows.length * stride);
+    rows.forEach((row, k) => w.set(row, k * stride));
+    return { nIn, nOut: rows.length, block, stride, w, bias: Float64Array.from(net.biases[l]) };
+  });
+  // Cell-major activations: a[i*S + j] is node j at the tile's cell i; padded nodes stay 0.
+  const S = Math.max(...dense.map((d) => d.stride), ...sizes.map((v) => Math.ceil(v / 8) * 8));
+  const layers = sizes.map((size, l) => (outputOnly && l <= last ? new Float32Array(0) : new Float32Array(size * cells)));
+  if (!outputOnly || last < 0) layers[0].set(inputs.f32);
+  if (last < 0) return layers; // no weight matrices: the map is the inputs themselves
+  let a = new Float64Array(S * TILE);
+  let b = new Float64Array(S * TILE);
+  const relu = cfg.activation === "relu";
+  for (let c0 = 0; c0 < cells; c0 += TILE) {
+    const t = Math.min(TILE, cells - c0);
+    for (let j = 0; j < sizes[0]; j++) {
+      const src = inputs.f64;
+      for (let i = 0, at = j; i < t; i++, at += S) a[at] = src[j * cells + c0 + i];
+    }
+    zeroPadding(a, sizes[0], dense[0].stride, S, t);
     for (let l = 0; l <= last; l++) {
-      const w = ws[l];
-      const bias = bs[l];
-      const nIn = sizes[l];
-      const nOut = sizes[l + 1];
-      for (let k = 0; k < nOut; k++) {
-        let sum = bias[k];
-        const row = k * nIn;
-        for (let j = 0; j < nIn; j++) sum += w[row + j] * a[j];
-        b[k] = l < last ? act(sum) : sum;
-      }
-      if (l === last && classify) softmaxInPlace(b, nOut);
+      const d = dense[l];
+      const fuseRelu = relu && l < last; // relu is applied as the kernel writes
+      if (d.block === 2) dense2(a, b, d, S, t, fuseRelu);
+      else if (d.block === 4) dense4(a, b, d, S, t, fuseRelu);
+      else for (let j0 = 0; j0 < d.stride; j0 += 8) dense8(a, b, d, S, t, j0, fuseRelu && j0 + 8 >= d.stride);
+      if (l < last) {
+        if (!relu) applyStrided(cfg.activation, b, d.nOut, S, t);
+        zeroPadding(b, d.nOut, dense[l + 1].stride, S, t);
+      } else if (classify) softmaxTile(b, d.nOut, S, t);
       const out = layers[l + 1];
-      for (let k = 0; k < nOut; k++) out[k * cells + c] = b[k];
-      const t = a;
+      if (out.length > 0) {
+        for (let k = 0; k < d.nOut; k++) for (let i = 0, at = k; i < t; i++, at += S) out[k * cells + c0 + i] = b[at];
+      }
+      const swap = a;
       a = b;
-      b = t;
+      b = swap;
     }
   }
   return layers;
+}
+
+/** Nodes [from, to) of every cell of the tile set to 0: padded inputs the next kernel reads
+ *  (its padded weights are 0, and 0·v is 0 only for a finite v). */
+function zeroPadding(v: Float64Array, from: number, to: number, S: number, t: number): void {
+  if (from >= to) return;
+  for (let i = 0, at = 0; i < t; i++, at += S) for (let k = from; k < to; k++) v[at + k] = 0;
+}
+
+// Dense kernels: pre-activations b[i*S + k] = bias[k] + w[k][0]·a0 + w[k][1]·a1 + ..., summed
+// left to right as forwardPoint does (then relu, when `relu`). The tile's inputs are read once
+// per cell into locals.
+function dense2(a: Float64Array, b: Float64Array, d: Dense, S: number, t: number, relu: boolean): void {
+  const { w, bias, nOut } = d;
+  for (let i = 0, ai = 0; i < t; i++, ai += S) {
+    const a0 = a[ai];
+    const a1 = a[ai + 1];
+    for (let k = 0, r = 0; k < nOut; k++, r += 2) {
+      const v = bias[k] + w[r] * a0 + w[r + 1] * a1;
+      b[ai + k] = relu ? (v > 0 ? v : 0) : v;
+    }
+  }
+}
+
+function dense4(a: Float64Array, b: Float64Array, d: Dense, S: number, t: number, relu: boolean): void {
+  const { w, bias, nOut } = d;
+  for (let i = 0, ai = 0; i < t; i++, ai += S) {
+    const a0 = a[ai];
+    const a1 = a[ai + 1];
+    const a2 = a[ai + 2];
+    const a3 = a[ai + 3];
+    for (let k = 0, r = 0; k < nOut; k++, r += 4) {
+      const v = bias[k] + w[r] * a0 + w[r + 1] * a1 + w[r + 2] * a2 + w[r + 3] * a3;
+      b[ai + k] = relu ? (v > 0 ? v : 0) : v;
+    }
+  }
+}
+
+/** Inputs j0..j0+7: the first block starts from the bias, later ones add to the partial sums. */
+function dense8(a: Float64Array, b: Float64Array, d: Dense, S: number, t: number, j0: number, relu: boolean): void {
+  const { w, bias, nOut, stride } = d;
+  const first = j0 === 0;
+  for (let i = 0, ai = 0; i < t; i++, ai += S) {
+    const x = ai + j0;
+    const a0 = a[x];
+    const a1 = a[x + 1];
+    const a2 = a[x + 2];
+    const a3 = a[x + 3];
+    const a4 = a[x + 4];
+    const a5 = a[x + 5];
+    const a6 = a[x + 6];
+    const a7 = a[x + 7];
+    for (let k = 0, r = j0; k < nOut; k++, r += stride) {
+      const s = first ? bias[k] : b[ai + k];
+      const v = s + w[r] * a0 + w[r + 1] * a1 + w[r + 2] * a2 + w[r + 3] * a3 + w[r + 4] * a4 + w[r + 5] * a5 + w[r + 6] * a6 + w[r + 7] * a7;
+      b[ai + k] = relu ? (v > 0 ? v : 0) : v;
+    }
+  }
+}
+
+/** Softmax over the classes of each of `t` cells (class k of cell i at v[i*S + k]). */
+function softmaxTile(v: Float64Array, classes: number, S: number, t: number): void {
+  if (classes === 2) {
+    // Two classes: p0 = 1 / (1 + e^(z1 - z0)), one exp per cell.
+    for (let i = 0, at = 0; i < t; i++, at += S) {
+      const p0 = 1 / (1 + Math.exp(v[at + 1] - v[at]));
+      v[at] = p0;
+      v[at + 1] = 1 - p0;
+    }
+    return;
+  }
+  for (let i = 0, at = 0; i < t; i++, at += S) {
+    let max = -Infinity;
+    for (let k = 0; k < classes; k++) max = Math.max(max, v[at + k]);
+    let sum = 0;
+    for (let k = 0; k < classes; k++) sum += (v[at + k] = Math.exp(v[at + k] - max));
+    for (let k = 0; k < classes; k++) v[at + k] /= sum;
+  }
+}
+
+interface FeatureGrid {
+  f64: Float64Array;
+  f32: Float32Array;
+}
+const featureGrids = new Map<string, FeatureGrid>();
+
+/** The input features on an n×n grid (weights-independent, so computed once per grid). */
+function featureGrid(features: string[], n: number): FeatureGrid {
+  const key = `${n}:${features.join(",")}`;
+  let grid = featureGrids.get(key);
+  if (!grid) {
+    const cells = n * n;
+    const f64 = new Float64Array(features.length * cells);
+    features.forEach((name, j) => {
+      const fn = feature(name);
+      for (let c = 0; c < cells; c++) f64[j * cells + c] = fn(gridCoord(c % n, n), -gridCoord(Math.floor(c / n), n));
+    });
+    grid = { f64, f32: Float32Array.from(f64) };
+    if (featureGrids.size >= MAX_RESULTS) featureGrids.delete(featureGrids.keys().next().value as string);
+    featureGrids.set(key, grid);
+  }
+  return grid;
+}
+
+/** Every weight then every bias, as one vector (to compare two networks by value). */
+function flatten(net: NetworkJSON): Float64Array {
+  let size = 0;
+  for (const w of net.weights) for (const row of w) size += row.length;
+  for (const b of net.biases) size += b.length;
+  const out = new Float64Array(size);
+  let at = 0;
+  for (const w of net.weights) for (const row of w) for (const v of row) out[at++] = v;
+  for (const b of net.biases) for (const v of b) out[at++] = v;
+  return out;
+}
+
+function sameValues(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
 }
 
 /** One point, float64 all the way: same list of layers, each Float64Array. */

@@ -87,16 +87,33 @@ export function mountDataCanvas(model: WidgetModel, el: HTMLElement, opts: Canva
     mapReady = true;
   }
 
+  // Theme colours, read again when the size changes and at most once a second otherwise:
+  // getComputedStyle in every frame forces a style recalculation of the page.
+  let theme: { bg: string; axis: string; fg: string; size: number; at: number } | null = null;
+  function themeColours(size: number): { bg: string; axis: string; fg: string } {
+    const now = performance.now();
+    if (!theme || theme.size !== size || now - theme.at > 1000) {
+      const style = getComputedStyle(canvas);
+      const color = (name: string, fallback: string) => style.getPropertyValue(name).trim() || fallback;
+      theme = { bg: color("--nnv-map-bg", "#fff"), axis: color("--nnv-map-axis", "rgba(0,0,0,.15)"), fg: color("--nnv-fg", "#222"), size, at: now };
+    }
+    return theme;
+  }
+
+  // The points are drawn once into a layer of their own and that layer is copied each frame:
+  // hundreds of anti-aliased circles per frame cost more than the rest of the map.
+  const pointsLayer = document.createElement("canvas");
+  let pointsKey: unknown[] = [];
+
   function draw(): void {
     frame = 0;
     if (!ctx) return;
     const dpr = window.devicePixelRatio || 1;
     const size = Math.max(1, Math.round((canvas.clientWidth || 320) * dpr));
     if (canvas.width !== size) canvas.width = canvas.height = size;
-    const style = getComputedStyle(canvas);
-    const color = (name: string, fallback: string) => style.getPropertyValue(name).trim() || fallback;
+    const colours = themeColours(size);
 
-    ctx.fillStyle = color("--nnv-map-bg", "#fff");
+    ctx.fillStyle = colours.bg;
     ctx.fillRect(0, 0, size, size);
     if (mapDirty) renderMap();
     if (mapReady) {
@@ -108,7 +125,7 @@ export function mountDataCanvas(model: WidgetModel, el: HTMLElement, opts: Canva
       ctx.drawImage(map, -cell / 2, -cell / 2, MAP_N * cell, MAP_N * cell);
       ctx.globalAlpha = 1;
     }
-    ctx.strokeStyle = color("--nnv-map-axis", "rgba(0,0,0,.15)");
+    ctx.strokeStyle = colours.axis;
     ctx.lineWidth = dpr;
     ctx.beginPath();
     ctx.moveTo(size / 2, 0);
@@ -118,16 +135,28 @@ export function mountDataCanvas(model: WidgetModel, el: HTMLElement, opts: Canva
     ctx.stroke();
 
     drawPoints(size, dpr);
-    drawCursor(size, dpr, color("--nnv-fg", "#222"));
+    drawCursor(size, dpr, colours.fg);
   }
 
   function drawPoints(size: number, dpr: number): void {
     if (!ctx) return;
     const cfg = readConfig(model);
     const showTest = readView(model).show_test;
+    const key = [readData(model), size, dpr, showTest, cfg.problem];
+    const layer = pointsLayer.getContext("2d");
+    if (!layer) return;
+    if (key.some((v, i) => v !== pointsKey[i])) {
+      pointsKey = key;
+      pointsLayer.width = pointsLayer.height = size; // also clears it
+      paintPoints(layer, size, dpr, cfg.problem, showTest);
+    }
+    ctx.drawImage(pointsLayer, 0, 0);
+  }
+
+  function paintPoints(ctx: CanvasRenderingContext2D, size: number, dpr: number, problem: string, showTest: boolean): void {
     const r = POINT_RADIUS * dpr;
     const rgb: RGB = [0, 0, 0];
-    const fill = (p: Point): RGB => (cfg.problem === "regression" ? diverging(p.label, rgb) : PALETTE[p.label] ?? PALETTE[PALETTE.length - 1]);
+    const fill = (p: Point): RGB => (problem === "regression" ? diverging(p.label, rgb) : PALETTE[p.label] ?? PALETTE[PALETTE.length - 1]);
     for (const p of readData(model)) {
       if (p.test && !showTest) continue;
       const px = ((p.x + 1) / 2) * size;

@@ -1,8 +1,11 @@
-"""The stateless PyTorch engine: pure functions, no I/O, no globals.
+"""The stateless PyTorch engine: pure functions, no I/O, no state.
 
 ``init_network`` makes a seeded MLP, ``train`` runs k optimizer steps from a given network and
 optimizer state and returns the new ones, ``evaluate`` scores and predicts. Everything a step
 depends on is an argument, so N calls of k steps give the weights of one call of N·k steps.
+The steps run as one TorchScript function (:mod:`.steps`); the only module-level objects are
+that compiled function and a small cache of features derived from a ``Data`` object, neither
+of which can change a result.
 """
 
 from nnvisu.engine.network import (
@@ -14,6 +17,7 @@ from nnvisu.engine.network import (
     forward,
     init_network,
     make_features,
+    penalty_grad,
     transfer,
 )
 from nnvisu.engine.optim import BUFFERS, OPTIMIZERS
@@ -23,18 +27,18 @@ from nnvisu.engine.trainer import (
     Evaluation,
     Metrics,
     OptimizerState,
+    Snapshot,
     TrainOptions,
     TrainResult,
     dropout_masks,
     evaluate,
-    penalty_grad,
     stream_seed,
     train,
 )
 
 __all__ = [
     "ACTIVATIONS", "BUFFERS", "FEATURES", "OPTIMIZERS", "Data", "DivergedError", "Evaluation",
-    "Metrics", "NetSpec", "Network", "OptimizerState", "TrainOptions", "TrainResult",
+    "Metrics", "NetSpec", "Network", "OptimizerState", "Snapshot", "TrainOptions", "TrainResult",
     "adapt_outputs", "dropout_masks", "evaluate", "forward", "init_network", "make_features",
     "penalty_grad", "stream_seed", "train", "transfer",
 ]  # fmt: skip

@@ -22,9 +22,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-_aten = torch.ops.aten
-_ONE = torch.ones(())  # dLoss/dLoss; read-only
-
 #: Input features computed from a point (x, y), in the protocol's names.
 FEATURES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
     "x": lambda x, y: x,
@@ -36,6 +33,56 @@ FEATURES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
     "siny": lambda x, y: torch.sin(y),
 }
 
+#: Hidden-layer nonlinearities by name; the code is what the (TorchScript-compatible) kernels
+#: below take, since a compiled function cannot take a Python callable.
+ACTIVATION_CODES: dict[str, int] = {
+    "relu": 0, "tanh": 1, "sigmoid": 2, "linear": 3, "leaky_relu": 4, "elu": 5, "gelu": 6,
+    "silu": 7, "sine": 8,
+}  # fmt: skip
+
+
+def activate(z: Tensor, act: int) -> Tensor:
+    """Activation ``act`` (an ACTIVATION_CODES value) of pre-activations ``z``."""
+    if act == 0:
+        return torch.relu(z)
+    if act == 1:
+        return torch.tanh(z)
+    if act == 2:
+        return torch.sigmoid(z)
+    if act == 3:
+        return z
+    if act == 4:
+        return F.leaky_relu(z, 0.01)
+    if act == 5:
+        return F.elu(z)
+    if act == 6:
+        return F.gelu(z)  # exact (erf)
+    if act == 7:
+        return F.silu(z)
+    return torch.sin(z)
+
+
+def activate_backward(grad: Tensor, z: Tensor, a: Tensor, act: int) -> Tensor:
+    """dL/dz from dL/da (``a`` = activate(z, act)), with the aten kernels autograd calls."""
+    out: Tensor = grad  # linear
+    if act == 0:
+        out = torch.ops.aten.threshold_backward(grad, a, 0.0)
+    elif act == 1:
+        out = torch.ops.aten.tanh_backward(grad, a)
+    elif act == 2:
+        out = torch.ops.aten.sigmoid_backward(grad, a)
+    elif act == 4:
+        out = torch.ops.aten.leaky_relu_backward(grad, z, 0.01, False)
+    elif act == 5:
+        out = torch.ops.aten.elu_backward(grad, 1.0, 1.0, 1.0, False, z)
+    elif act == 6:
+        out = torch.ops.aten.gelu_backward(grad, z)
+    elif act == 7:
+        out = torch.ops.aten.silu_backward(grad, z)
+    elif act == 8:
+        out = grad * torch.cos(z)  # d/dz sin z = cos z
+    return out
+
 
 class Activation(NamedTuple):
     """A hidden-layer nonlinearity ``a = forward(z)`` and its backward ``dL/dz``."""
@@ -43,28 +90,17 @@ class Activation(NamedTuple):
     forward: Callable[[Tensor], Tensor]
     #: (dL/da, z, a) -> dL/dz. The aten kernels are the ones autograd itself calls.
     backward: Callable[[Tensor, Tensor, Tensor], Tensor]
+    #: The ACTIVATION_CODES value (what the compiled kernels take).
+    code: int
 
 
-def _sine_backward(grad: Tensor, z: Tensor, a: Tensor) -> Tensor:
-    return grad * torch.cos(z)  # d/dz sin z = cos z
+def _activation(code: int) -> Activation:
+    return Activation(
+        lambda z: activate(z, code), lambda g, z, a: activate_backward(g, z, a, code), code
+    )
 
 
-ACTIVATIONS: dict[str, Activation] = {
-    "relu": Activation(torch.relu, lambda g, z, a: _aten.threshold_backward.default(g, a, 0.0)),
-    "tanh": Activation(torch.tanh, lambda g, z, a: _aten.tanh_backward.default(g, a)),
-    "sigmoid": Activation(torch.sigmoid, lambda g, z, a: _aten.sigmoid_backward.default(g, a)),
-    "linear": Activation(lambda z: z, lambda g, z, a: g),
-    "leaky_relu": Activation(
-        lambda z: F.leaky_relu(z, 0.01),
-        lambda g, z, a: _aten.leaky_relu_backward.default(g, z, 0.01, False),
-    ),
-    "elu": Activation(
-        F.elu, lambda g, z, a: _aten.elu_backward.default(g, 1.0, 1.0, 1.0, False, z)
-    ),
-    "gelu": Activation(F.gelu, lambda g, z, a: _aten.gelu_backward.default(g, z)),  # exact (erf)
-    "silu": Activation(F.silu, lambda g, z, a: _aten.silu_backward.default(g, z)),
-    "sine": Activation(torch.sin, _sine_backward),
-}
+ACTIVATIONS: dict[str, Activation] = {name: _activation(c) for name, c in ACTIVATION_CODES.items()}
 
 
 @dataclass(frozen=True)
@@ -254,38 +290,81 @@ def loss_and_grad(
     mean squared error against ``target`` values (n×1). ``masks`` (one per hidden layer,
     already scaled by 1/(1-p)) multiply each hidden activation: inverted dropout. ``count``
     is the batch size as a float32 scalar tensor (saves its creation per step). The caller
-    adds the penalties' gradients.
+    adds the penalties' gradients. (The eager entry point of :func:`backprop`.)
+    """
+    count = torch.tensor(float(inputs.shape[0])) if count is None else count
+    backprop(act.code, list(weights), [w.t() for w in weights], list(biases),
+             [*grad_weights, *grad_biases], inputs, target, regression, list(masks or []), count,
+             torch.ones(()))  # fmt: skip
+
+
+def backprop(
+    act: int,
+    weights: list[Tensor],
+    weights_t: list[Tensor],
+    biases: list[Tensor],
+    grads: list[Tensor],
+    inputs: Tensor,
+    target: Tensor,
+    regression: bool,
+    masks: list[Tensor],
+    count: Tensor,
+    one: Tensor,
+) -> None:
+    """:func:`loss_and_grad` with plain arguments, so TorchScript can compile it (steps.py).
+
+    ``weights_t`` are the transposed views ``w.t()``; ``grads`` the gradient's views, every
+    weight matrix then every bias (the flat layout); ``masks`` is empty without dropout;
+    ``one`` is a scalar 1.0 (dLoss/dLoss).
     """
     # Forward, remembering what the backward needs: pre-activations z, activations a, and
-    # each layer's input h (the activation after dropout).
-    h, zs, acts, hs = inputs, [], [], [inputs]
-    for layer, (w, b) in enumerate(zip(weights[:-1], biases[:-1], strict=True)):
-        z = F.linear(h, w, b)
-        a = act.forward(z)
-        h = a * masks[layer] if masks is not None else a
+    # each layer's input h (the activation after dropout). F.linear(h, w, b) is
+    # addmm(b, h, w.t()) for 2-D inputs: the same kernel, two dispatches fewer.
+    layers = len(weights)
+    h = inputs
+    zs: list[Tensor] = []
+    acts: list[Tensor] = []
+    hs: list[Tensor] = [inputs]
+    for layer in range(layers - 1):
+        z = torch.addmm(biases[layer], h, weights_t[layer])
+        a = activate(z, act)
+        h = a * masks[layer] if len(masks) > 0 else a
         zs.append(z)
         acts.append(a)
         hs.append(h)
-    out = F.linear(h, weights[-1], biases[-1])
+    out = torch.addmm(biases[layers - 1], h, weights_t[layers - 1])
     # dLoss/dout with the kernels autograd uses for F.mse_loss / F.cross_entropy, so that the
     # gradient is bit for bit autograd's: normalised optimizers (RMSprop, Adam) amplify even
     # last-bit differences of near-zero gradients.
     if regression:
-        g = _aten.mse_loss_backward.default(_ONE, out, target, 1)  # 1: mean
+        g = torch.ops.aten.mse_loss_backward(one, out, target, 1)  # 1: mean
     else:
-        count = torch.tensor(float(out.shape[0])) if count is None else count
-        log_p = torch.log_softmax(out, dim=1)
-        g = _aten.nll_loss_backward.default(_ONE, log_p, target, None, 1, -100, count)
-        g = _aten._log_softmax_backward_data.default(g, log_p, 1, log_p.dtype)
-    new_weights, new_biases = [], []
-    for layer in range(len(weights) - 1, -1, -1):
-        new_weights.append(g.t().mm(hs[layer]))
-        new_biases.append(g.sum(dim=0))
-        if layer == 0:
-            break
-        g = g.mm(weights[layer])  # dLoss/dh of the layer below
-        if masks is not None:
-            g = g * masks[layer - 1]
-        g = act.backward(g, zs[layer - 1], acts[layer - 1])
+        log_p = torch.log_softmax(out, 1)
+        g = torch.ops.aten.nll_loss_backward(one, log_p, target, None, 1, -100, count)
+        g = torch.ops.aten._log_softmax_backward_data(g, log_p, 1, log_p.dtype)
+    new_weights: list[Tensor] = []
+    new_biases: list[Tensor] = []
+    for layer in range(layers - 1, -1, -1):
+        new_weights.insert(0, g.t().mm(hs[layer]))
+        new_biases.insert(0, g.sum(0))
+        if layer > 0:
+            g = g.mm(weights[layer])  # dLoss/dh of the layer below
+            if len(masks) > 0:
+                g = g * masks[layer - 1]
+            g = activate_backward(g, zs[layer - 1], acts[layer - 1], act)
     # One copy into the flat gradient (mm's out= would take a slower kernel path).
-    torch._foreach_copy_([*grad_weights, *grad_biases], new_weights[::-1] + new_biases[::-1])
+    torch._foreach_copy_(grads, new_weights + new_biases)
+
+
+def penalty_grad(weights: Tensor, l1: float, l2: float) -> Tensor:
+    """d/dw of the penalty l1·Σ|w| + l2·½·Σw² (weight matrices only; biases are not penalised).
+
+    Rounded as autograd rounds it (2·(½l2·w) + l1·sign w, then added to the loss gradient), so
+    the gradient stays bit for bit autograd's.
+    """
+    if l2 == 0.0:
+        return torch.sign(weights).mul_(l1)
+    half = (weights * (0.5 * l2)).mul_(2.0)
+    if l1 != 0.0:
+        return half.add_(torch.sign(weights).mul_(l1))
+    return half

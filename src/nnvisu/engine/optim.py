@@ -1,16 +1,17 @@
 """Optimizer updates on the flat parameter vector, op for op as torch.optim does them.
 
-Each ``make_*`` returns ``update(step)`` which applies one in-place step given the 1-based
-step count (Adam's bias correction needs it). The formulas copy torch.optim's single-tensor
-implementations (the ones torch uses on CPU), so a request-by-request run matches a stateful
-``torch.optim`` loop; tests/test_stateless.py checks that. Buffers (flat, network-shaped) are
-named as torch.optim names them; a missing buffer starts at zeros, which for SGD's momentum is
-the same as torch's ``clone(grad)`` on the first step.
+:func:`update` applies one in-place step given the 1-based step count (Adam's bias
+correction needs it); it takes plain arguments so TorchScript can compile it (steps.py). The
+formulas copy torch.optim's single-tensor implementations (the ones torch uses on CPU), so a
+request-by-request run matches a stateful ``torch.optim`` loop; tests/test_stateless.py checks
+that. Buffers (flat, network-shaped) are named as torch.optim names them; a missing buffer
+starts at zeros, which for SGD's momentum is the same as torch's ``clone(grad)`` on the first
+step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
@@ -24,73 +25,75 @@ BUFFERS: dict[str, tuple[str, ...]] = {
 }
 OPTIMIZERS = tuple(BUFFERS)
 
-Update = Callable[[int], None]
+#: Codes the (TorchScript-compatible) update takes: plain SGD, SGD with momentum,
+#: Adam/AdamW, RMSprop (with or without momentum).
+SGD, SGD_MOMENTUM, ADAM, RMSPROP = 0, 1, 2, 3
 
 
-def make_update(
-    optimizer: str,
-    params: Tensor,
-    grad: Tensor,
-    buffers: dict[str, Tensor],
-    *,
-    lr: float,
-    momentum: float = 0.0,
-    beta1: float = 0.9,
-    beta2: float = 0.999,
-    eps: float = 1e-8,
-    alpha: float = 0.99,
-    weight_decay: float = 0.0,
-) -> Update:
-    """Return the in-place update of ``optimizer``; adds the buffers it needs (zeros).
+@dataclass(frozen=True)
+class Hyper:
+    """Optimizer hyperparameters (torch.optim's names); ``weight_decay`` is AdamW's only."""
 
-    ``weight_decay`` is used by AdamW only (decoupled, torch.optim.AdamW semantics).
+    lr: float
+    momentum: float = 0.0
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    alpha: float = 0.99
+    weight_decay: float = 0.0
+
+    def as_list(self) -> list[float]:
+        """The order :func:`update` reads them in."""
+        return [self.lr, self.momentum, self.beta1, self.beta2, self.eps, self.alpha,
+                self.weight_decay]  # fmt: skip
+
+
+def plan(
+    optimizer: str, params: Tensor, buffers: dict[str, Tensor], hyper: Hyper
+) -> tuple[int, list[Tensor], Hyper]:
+    """How to update: the code, the buffers and the hyperparameters :func:`update` takes.
+
+    Buffers the optimizer uses but ``buffers`` lacks are added to it as zeros;
+    ``weight_decay`` is zeroed unless AdamW.
     """
 
     def buffer(name: str) -> Tensor:
         return buffers.setdefault(name, torch.zeros_like(params))
 
     if optimizer == "sgd":
-        return _sgd(params, grad, lr, momentum, buffer)
+        if hyper.momentum == 0:
+            return SGD, [], hyper
+        return SGD_MOMENTUM, [buffer("momentum_buffer")], hyper
     if optimizer in ("adam", "adamw"):
-        decay = weight_decay if optimizer == "adamw" else 0.0
-        return _adam(params, grad, lr, beta1, beta2, eps, decay, buffer)
+        decay = hyper.weight_decay if optimizer == "adamw" else 0.0
+        hyper = Hyper(**{**vars(hyper), "weight_decay": decay})
+        return ADAM, [buffer("exp_avg"), buffer("exp_avg_sq")], hyper
     if optimizer == "rmsprop":
-        return _rmsprop(params, grad, lr, alpha, eps, momentum, buffer)
+        used = [buffer("square_avg")]
+        if hyper.momentum > 0:
+            used.append(buffer("momentum_buffer"))
+        return RMSPROP, used, hyper
     raise ValueError(f"unknown optimizer {optimizer!r}")
 
 
-def _sgd(
-    p: Tensor, g: Tensor, lr: float, momentum: float, buffer: Callable[[str], Tensor]
-) -> Update:
-    if momentum == 0:
+def update(
+    p: Tensor, g: Tensor, optimizer: int, hyper: list[float], buffers: list[Tensor], step: int
+) -> None:
+    """One in-place step of ``optimizer`` (a :func:`plan` code) at 1-based optimizer ``step``.
 
-        def plain(step: int) -> None:
-            p.add_(g, alpha=-lr)
-
-        return plain
-    buf = buffer("momentum_buffer")
-
-    def with_momentum(step: int) -> None:
-        buf.mul_(momentum).add_(g)  # dampening 0, no Nesterov: torch.optim.SGD defaults
+    ``hyper`` is :meth:`Hyper.as_list`; ``buffers`` as :func:`plan` returns them.
+    """
+    lr = hyper[0]
+    if optimizer == 0:
+        p.add_(g, alpha=-lr)
+    elif optimizer == 1:
+        buf = buffers[0]
+        buf.mul_(hyper[1]).add_(g)  # dampening 0, no Nesterov: torch.optim.SGD defaults
         p.add_(buf, alpha=-lr)
-
-    return with_momentum
-
-
-def _adam(
-    p: Tensor,
-    g: Tensor,
-    lr: float,
-    beta1: float,
-    beta2: float,
-    eps: float,
-    decay: float,
-    buffer: Callable[[str], Tensor],
-) -> Update:
-    exp_avg, exp_avg_sq = buffer("exp_avg"), buffer("exp_avg_sq")
-
-    def update(step: int) -> None:
-        if decay != 0:
+    elif optimizer == 2:
+        beta1, beta2, eps, decay = hyper[2], hyper[3], hyper[4], hyper[6]
+        exp_avg, exp_avg_sq = buffers[0], buffers[1]
+        if decay != 0.0:
             p.mul_(1 - lr * decay)  # AdamW: decoupled weight decay, before the moments
         exp_avg.lerp_(g, 1 - beta1)
         exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1 - beta2)
@@ -98,29 +101,14 @@ def _adam(
         bias_correction2 = 1 - beta2**step
         denom = (exp_avg_sq.sqrt() / bias_correction2**0.5).add_(eps)
         p.addcdiv_(exp_avg, denom, value=-(lr / bias_correction1))
-
-    return update
-
-
-def _rmsprop(
-    p: Tensor,
-    g: Tensor,
-    lr: float,
-    alpha: float,
-    eps: float,
-    momentum: float,
-    buffer: Callable[[str], Tensor],
-) -> Update:
-    square_avg = buffer("square_avg")
-    buf = buffer("momentum_buffer") if momentum > 0 else None
-
-    def update(step: int) -> None:
+    else:
+        alpha, eps = hyper[5], hyper[4]
+        square_avg = buffers[0]
         square_avg.mul_(alpha).addcmul_(g, g, value=1 - alpha)
         avg = square_avg.sqrt().add_(eps)
-        if buf is not None:
-            buf.mul_(momentum).addcdiv_(g, avg)
+        if len(buffers) > 1:
+            buf = buffers[1]
+            buf.mul_(hyper[1]).addcdiv_(g, avg)
             p.add_(buf, alpha=-lr)
         else:
             p.addcdiv_(g, avg, value=-lr)
-
-    return update

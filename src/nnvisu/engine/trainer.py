@@ -1,15 +1,22 @@
 """Training and evaluation: a pure function from (network, optimizer state, data) to new ones.
 
-Nothing is kept between calls. Randomness is counter-based: the minibatch order of epoch e
-comes from a generator seeded with ``stream_seed(seed, BATCH_STREAM, e)`` and the dropout masks
-of global step s from ``stream_seed(seed, DROPOUT_STREAM, s)``, so (seed, global_step) is the
-whole RNG state and N calls of k steps equal one call of N·k steps.
+Nothing is kept between calls (only a cache of the features derived from a ``Data`` object,
+keyed by its identity: a training loop sends the same points again and again). Steps run in
+chunks of a few milliseconds through :func:`nnvisu.engine.steps.runner`, checking the time
+budget between chunks; how steps are chunked changes nothing.
+
+Randomness is counter-based: the minibatch order of epoch e comes from a generator seeded
+with ``stream_seed(seed, BATCH_STREAM, e)`` and the dropout masks of global step s from
+``stream_seed(seed, DROPOUT_STREAM, s)``, so (seed, global_step) is the whole RNG state and
+N calls of k steps equal one call of N·k steps.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import torch
@@ -17,22 +24,26 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from nnvisu.engine.network import (
-    ACTIVATIONS,
+    ACTIVATION_CODES,
     NetSpec,
     Network,
     forward,
     layer_views,
-    loss_and_grad,
     make_features,
     num_params,
 )
-from nnvisu.engine.optim import make_update
+from nnvisu.engine.optim import Hyper, plan
+from nnvisu.engine.steps import runner
 
 BATCH_STREAM = 1
 DROPOUT_STREAM = 2
 _MASK64 = (1 << 64) - 1
 #: Steps between two cheap divergence checks inside the loop (stops a NaN run early).
 _CHECK_EVERY = 256
+#: Seconds of training per compiled chunk (the time budget is checked between chunks)...
+_CHUNK_S = 0.003
+#: ...and at most this many steps per chunk.
+_MAX_CHUNK = 1024
 
 
 def _splitmix64(z: int) -> int:
@@ -85,11 +96,57 @@ class OptimizerState:
 
 @dataclass(frozen=True)
 class Data:
-    """Points: ``xy`` (n×2 float32), ``target`` (int64 labels or float32 values), ``test`` flags."""
+    """Points: ``xy`` (n×2 float32), ``target`` (int64 labels or float32 values), ``test`` flags.
+
+    The tensors are treated as immutable: what the engine derives from them (features, the
+    train/test split) is cached by the identity of this object.
+    """
 
     xy: Tensor
     target: Tensor
     test: Tensor
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What every call on the same points and features derives first."""
+
+    x_train: Tensor  # features of the training points, in data order
+    y_train: Tensor  # their targets (a column for regression: MSE's gradient wants one)
+    scored: Tensor  # features of every point, the training points first, then the test points
+    scored_target: Tensor
+    n_train: int
+
+
+_prepared_lock = threading.Lock()
+_prepared: OrderedDict[tuple[int, tuple[str, ...], bool], tuple[Data, _Prepared]] = OrderedDict()
+#: Data objects whose derived tensors are kept (a cache: results never depend on it).
+_PREPARED_SIZE = 8
+
+
+def _prepare(data: Data, features: tuple[str, ...], regression: bool) -> _Prepared:
+    key = (id(data), features, regression)
+    with _prepared_lock:
+        hit = _prepared.get(key)
+        if hit is not None and hit[0] is data:
+            _prepared.move_to_end(key)
+            return hit[1]
+    inputs = make_features(features, data.xy)
+    x_train, y_train, scored, scored_target = inputs, data.target, inputs, data.target
+    if bool(data.test.any()):
+        train = ~data.test
+        x_train, y_train = inputs[train], data.target[train]
+        scored = torch.cat([x_train, inputs[data.test]])
+        scored_target = torch.cat([y_train, data.target[data.test]])
+    prepared = _Prepared(
+        x_train, y_train.view(-1, 1) if regression else y_train, scored, scored_target,
+        x_train.shape[0],
+    )  # fmt: skip
+    with _prepared_lock:
+        _prepared[key] = (data, prepared)
+        while len(_prepared) > _PREPARED_SIZE:
+            _prepared.popitem(last=False)
+    return prepared
 
 
 @dataclass(frozen=True)
@@ -107,6 +164,16 @@ class Metrics:
         return all(v is None or math.isfinite(v) for v in values)
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """The parameters part-way through a :func:`train` call, and their metrics."""
+
+    global_step: int
+    at_s: float  # seconds after the call started
+    flat: Tensor
+    metrics: Metrics
+
+
 @dataclass
 class TrainResult:
     """The outcome of :func:`train`."""
@@ -117,6 +184,7 @@ class TrainResult:
     steps: int  # steps run by this call
     batch_size: int  # the effective minibatch size (the training points for full batch)
     train_points: int
+    snapshots: list[Snapshot] = field(default_factory=list)
 
 
 class DivergedError(ArithmeticError):
@@ -140,30 +208,50 @@ class _Batches:
         self.shuffled = (inputs, target)
         # Batch sizes as float32 scalars for the loss gradient: the size, and the last batch's.
         last = n - (self.per_epoch - 1) * self.size
-        self.counts = {size: torch.tensor(float(size)) for size in {self.size, last}}
+        self.totals = [torch.tensor(float(self.size)), torch.tensor(float(last))]
 
     def __call__(self, global_step: int) -> tuple[Tensor, Tensor]:
+        """The minibatch (inputs, target) of ``global_step``."""
+        xs, ys, k = self.epoch_of(global_step)
+        lo = k * self.size  # slices of the shuffled copy are views: no copy per step
+        return xs[lo : lo + self.size], ys[lo : lo + self.size]
+
+    def epoch_of(self, global_step: int) -> tuple[Tensor, Tensor, int]:
+        """The epoch's shuffled copy (inputs, target) and the step's batch index in it."""
         if self.full:  # every point, in the given order: no shuffling needed
-            return self.inputs, self.target
+            return self.inputs, self.target, 0
         epoch, k = divmod(global_step, self.per_epoch)
         if epoch != self.epoch:
-            gen = torch.Generator().manual_seed(stream_seed(self.seed, BATCH_STREAM, epoch))
-            order = torch.randperm(self.inputs.shape[0], generator=gen)
-            self.epoch, self.shuffled = epoch, (self.inputs[order], self.target[order])
-        lo = k * self.size  # slices of the shuffled copy are views: no copy per step
-        return self.shuffled[0][lo : lo + self.size], self.shuffled[1][lo : lo + self.size]
+            self.epoch, self.shuffled = epoch, self._shuffled(epoch)
+        return self.shuffled[0], self.shuffled[1], k
 
+    def span(self, global_step: int, count: int) -> tuple[list[Tensor], list[Tensor], int]:
+        """Shuffled copies of the epochs steps [global_step, +count) touch; the first's index.
 
-def penalty_grad(weights: Tensor, l1: float, l2: float) -> Tensor:
-    """d/dw of the penalty l1·Σ|w| + l2·½·Σw² (weight matrices only; biases are not penalised).
+        The index is the batch of ``global_step`` within the first of those epochs.
+        """
+        xs, ys, k = self.epoch_of(global_step)
+        if self.full:
+            return [xs], [ys], 0
+        epochs_x, epochs_y = [xs], [ys]
+        first = global_step // self.per_epoch
+        for epoch in range(first + 1, (global_step + count - 1) // self.per_epoch + 1):
+            self.epoch, self.shuffled = epoch, self._shuffled(epoch)
+            epochs_x.append(self.shuffled[0])
+            epochs_y.append(self.shuffled[1])
+        return epochs_x, epochs_y, k
 
-    Rounded as autograd rounds it (2·(½l2·w) + l1·sign w, then added to the loss gradient), so
-    the gradient stays bit for bit autograd's.
-    """
-    if not l2:
-        return torch.sign(weights).mul_(l1)
-    half = (weights * (0.5 * l2)).mul_(2.0)
-    return half.add_(torch.sign(weights).mul_(l1)) if l1 else half
+    def _shuffled(self, epoch: int) -> tuple[Tensor, Tensor]:
+        gen = torch.Generator().manual_seed(stream_seed(self.seed, BATCH_STREAM, epoch))
+        order = torch.randperm(self.inputs.shape[0], generator=gen)
+        return self.inputs[order], self.target[order]
+
+    def rows(self, global_step: int) -> int:
+        """The batch size of ``global_step`` (an epoch's last batch may be shorter)."""
+        if self.full:
+            return self.size
+        k = global_step % self.per_epoch
+        return min(self.size, self.inputs.shape[0] - k * self.size)
 
 
 def dropout_masks(
@@ -182,6 +270,7 @@ def train(
     state: OptimizerState,
     data: Data,
     deadline: float | None = None,
+    snapshot_s: float | None = None,
 ) -> TrainResult:
     """Train ``opts.steps`` steps (fewer if the time budget or ``deadline`` runs out).
 
@@ -192,9 +281,12 @@ def train(
         state: the optimizer state for ``opts.optimizer`` (not modified).
         data: at least one training point (``test`` False).
         deadline: a ``time.perf_counter()`` value after which no new step starts.
+        snapshot_s: also record the parameters (and metrics) every this many seconds of
+            training (the final state is the result itself, never a snapshot).
 
     Returns:
-        The new network and optimizer state, metrics after training, and the step count.
+        The new network and optimizer state, metrics after training, the step count and
+        the snapshots.
 
     Raises:
         DivergedError: the run produced NaN or infinite values.
@@ -207,52 +299,74 @@ def train(
     if opts.time_budget_ms is not None:
         stop_at = min(stop_at, started + opts.time_budget_ms / 1000)
 
-    inputs = make_features(spec.features, data.xy)
-    x_train, y_train = inputs, data.target
-    if bool(data.test.any()):
-        x_train, y_train = inputs[~data.test], data.target[~data.test]
-    if x_train.shape[0] == 0:
+    prepared = _prepare(data, spec.features, spec.regression)
+    if prepared.n_train == 0:
         raise ValueError("no training points")
-    grad_target = y_train.view(-1, 1) if spec.regression else y_train  # MSE wants a column
-    batches = _Batches(x_train, grad_target, opts.batch_size, opts.seed)
+    batches = _Batches(prepared.x_train, prepared.y_train, opts.batch_size, opts.seed)
 
     params = net.flat.clone()
     grad = torch.zeros_like(params)
     weights, biases = layer_views(params, net.sizes)
     grad_weights, grad_biases = layer_views(grad, net.sizes)
-    n_weights = num_params(net.sizes)[0]
-    weights_flat, grad_weights_flat = params[:n_weights], grad[:n_weights]
     buffers = {name: buf.clone() for name, buf in state.buffers.items()}
-    update = make_update(
-        opts.optimizer, params, grad, buffers, lr=opts.learning_rate, momentum=opts.momentum,
-        beta1=opts.beta1, beta2=opts.beta2, eps=opts.eps, alpha=opts.alpha,
-        weight_decay=opts.weight_decay,
-    )  # fmt: skip
-    act = ACTIVATIONS[spec.activation]
+    hyper = Hyper(lr=opts.learning_rate, momentum=opts.momentum, beta1=opts.beta1,
+                  beta2=opts.beta2, eps=opts.eps, alpha=opts.alpha,
+                  weight_decay=opts.weight_decay)  # fmt: skip
+    code, used_buffers, hyper = plan(opts.optimizer, params, buffers, hyper)
+    run = runner()
+    # The arguments every chunk shares (positional: a compiled call parses kwargs slowly).
+    views = (params, grad, weights, [w.t() for w in weights], biases, grad_weights + grad_biases)
+    act, one, n_weights = (
+        ACTIVATION_CODES[spec.activation],
+        torch.ones(()),
+        num_params(net.sizes)[0],
+    )
+    hyper_list = hyper.as_list()
+    dropout = opts.dropout > 0 and bool(spec.hidden_layers)
     step, global_step, ran = state.step, state.global_step, 0
+    per_step = 0.0  # seconds per step, measured: sizes the chunks
+    snapshots: list[Snapshot] = []
+    next_snapshot = math.inf if snapshot_s is None else started + snapshot_s
     while ran < opts.steps:
-        if ran and time.perf_counter() >= stop_at:
+        now = time.perf_counter()
+        if ran and now >= stop_at:
             break
-        x, target = batches(global_step)
-        masks = None
-        if opts.dropout > 0 and spec.hidden_layers:
-            masks = dropout_masks(
-                opts.seed, global_step, x.shape[0], spec.hidden_layers, opts.dropout
-            )
-        loss_and_grad(act, weights, biases, grad_weights, grad_biases, x, target,
-                      spec.regression, masks, batches.counts.get(x.shape[0]))  # fmt: skip
-        if opts.l1 or opts.l2:
-            grad_weights_flat.add_(penalty_grad(weights_flat, opts.l1, opts.l2))
-        step += 1
-        update(step)
-        global_step += 1
-        ran += 1
-        if ran % _CHECK_EVERY == 0 and not bool(torch.isfinite(params).all()):
+        # A chunk lasts about _CHUNK_S: the time budget is checked between chunks. How the
+        # steps are chunked changes nothing numerically.
+        count = 1  # the first chunk measures the step time
+        if per_step:
+            left = min(_CHUNK_S, stop_at - now)
+            count = max(1, min(opts.steps - ran, _MAX_CHUNK, int(left / per_step)))
+        epochs_x, epochs_y, first_batch = batches.span(global_step, count)
+        masks = []
+        if dropout:
+            masks = [
+                dropout_masks(opts.seed, global_step + s, batches.rows(global_step + s),
+                              spec.hidden_layers, opts.dropout)
+                for s in range(count)
+            ]  # fmt: skip
+        run(*views, epochs_x, epochs_y, batches.size, batches.per_epoch, first_batch, count,
+            batches.totals, one, act, spec.regression, masks, n_weights, opts.l1, opts.l2, code,
+            hyper_list, used_buffers, step + 1)  # fmt: skip
+        took = (time.perf_counter() - now) / count
+        per_step = took if not per_step else 0.5 * (per_step + took)
+        before = ran
+        step += count
+        global_step += count
+        ran += count
+        if ran // _CHECK_EVERY > before // _CHECK_EVERY and not bool(torch.isfinite(params).all()):
             break  # diverged: no point in going on, reported below
+        done = time.perf_counter()
+        if done >= next_snapshot and ran < opts.steps and done < stop_at:
+            assert snapshot_s is not None
+            snap = _snapshot(spec, net.sizes, params, prepared, global_step, done - started)
+            if snap is not None:
+                snapshots.append(snap)
+            next_snapshot = max(next_snapshot + snapshot_s, done + snapshot_s / 2)
 
     new_net = Network(net.sizes, params)
     with torch.no_grad():
-        metrics = _metrics(spec, forward(spec, new_net, inputs), data)
+        metrics = _metrics(spec, new_net, prepared)
     if not (metrics.finite() and _all_finite(params, *buffers.values())):
         raise DivergedError(ran)
     return TrainResult(
@@ -261,8 +375,22 @@ def train(
         metrics=metrics,
         steps=ran,
         batch_size=batches.size,
-        train_points=x_train.shape[0],
+        train_points=prepared.n_train,
+        snapshots=snapshots,
     )
+
+
+@torch.no_grad()
+def _snapshot(
+    spec: NetSpec, sizes: tuple[int, ...], params: Tensor, prepared: _Prepared,
+    global_step: int, at_s: float,
+) -> Snapshot | None:  # fmt: skip
+    """The current parameters and their metrics; None if anything is not finite."""
+    flat = params.clone()
+    metrics = _metrics(spec, Network(sizes, flat), prepared)
+    if not (metrics.finite() and bool(torch.isfinite(flat).all())):
+        return None
+    return Snapshot(global_step, at_s, flat, metrics)
 
 
 def _all_finite(*tensors: Tensor) -> bool:
@@ -277,17 +405,16 @@ def _score(spec: NetSpec, outputs: Tensor, target: Tensor) -> list[Tensor]:
     return [F.cross_entropy(outputs, target), correct]
 
 
-def _metrics(spec: NetSpec, outputs: Tensor, data: Data) -> Metrics:
-    """Metrics of the training and the test points from the outputs of all points."""
-    test = data.test
-    if not bool(test.any()):  # no test points: no indexing
-        train_scores = _score(spec, outputs, data.target) if outputs.shape[0] else []
-        test_scores = []
-    else:
-        train = ~test
-        has_train = bool(train.any())
-        train_scores = _score(spec, outputs[train], data.target[train]) if has_train else []
-        test_scores = _score(spec, outputs[test], data.target[test])
+def _metrics(spec: NetSpec, net: Network, prepared: _Prepared) -> Metrics:
+    """Metrics of the training and the test points (one forward pass over all of them)."""
+    return _split_metrics(spec, forward(spec, net, prepared.scored), prepared)
+
+
+def _split_metrics(spec: NetSpec, outputs: Tensor, prepared: _Prepared) -> Metrics:
+    """Metrics from the outputs of ``prepared.scored`` (training points first)."""
+    n, target = prepared.n_train, prepared.scored_target
+    train_scores = _score(spec, outputs[:n], target[:n]) if n else []
+    test_scores = _score(spec, outputs[n:], target[n:]) if n < outputs.shape[0] else []
     (train_loss, accuracy), (test_loss, test_accuracy) = map(_floats, (train_scores, test_scores))
     return Metrics(train_loss, test_loss, accuracy, test_accuracy)
 
@@ -316,7 +443,8 @@ def evaluate(spec: NetSpec, net: Network, data: Data) -> Evaluation:
     if net.sizes != spec.sizes:
         raise ValueError(f"network sizes {net.sizes} != architecture {spec.sizes}")
     outputs = forward(spec, net, make_features(spec.features, data.xy))
-    metrics = _metrics(spec, outputs, data)
+    prepared = _prepare(data, spec.features, spec.regression)
+    metrics = _split_metrics(spec, forward(spec, net, prepared.scored), prepared)
     predictions = outputs[:, 0] if spec.regression else torch.softmax(outputs, dim=1)
     if not (metrics.finite() and _all_finite(predictions)):
         raise DivergedError(0)

@@ -52,9 +52,11 @@ from nnvisu.protocol.messages import (
     NetworkData,
     NetworkReply,
     OptimizerState,
+    PackedPoints,
     Point,
     Reply,
     Request,
+    Snapshot,
     TrainStep,
     TrainStepResult,
 )
@@ -156,7 +158,7 @@ __all__ = [
     "FEATURE_NAMES", "FLOAT32_MAX", "GenerateData", "Info", "InfoResult", "InitNetwork", "LIMITS",
     "MAX_CLASSES", "MAX_COUNT", "MAX_HIDDEN_LAYERS", "MAX_MESSAGE_BYTES", "MAX_NEURONS",
     "MAX_POINTS", "MAX_REQUEST_MS", "MAX_SEED", "MAX_STEPS", "MAX_TIME_BUDGET_MS", "NetworkData",
-    "NetworkReply", "OPTIMIZER_NAMES", "OptimizerState", "Point", "ProtocolError", "REQUEST_TYPES",
-    "Reply", "Request", "TrainStep", "TrainStepResult", "check", "decode_request", "encode",
-    "handle_json", "request_id",
+    "NetworkReply", "OPTIMIZER_NAMES", "OptimizerState", "PackedPoints", "Point", "ProtocolError",
+    "REQUEST_TYPES", "Reply", "Request", "Snapshot", "TrainStep", "TrainStepResult", "check",
+    "decode_request", "encode", "handle_json", "request_id",
 ]  # fmt: skip

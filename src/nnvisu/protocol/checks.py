@@ -8,16 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from nnvisu import datasets
+from nnvisu.protocol import packed
 from nnvisu.protocol.errors import invalid, names, show
 from nnvisu.protocol.messages import (
     BUFFER_NAMES,
+    COORD_LIMIT,
     Config,
     Evaluate,
     GenerateData,
     InitNetwork,
     NetworkData,
     OptimizerState,
+    PackedPoints,
     Point,
     Request,
     TrainStep,
@@ -59,7 +64,15 @@ def _check_unique(features: Sequence[str], where: str) -> None:
             raise invalid(where, f"{where} must not repeat a feature: '{name}' is there {count}x")
 
 
-def _check_points(points: list[Point], config: Config, need_training: bool) -> None:
+def num_params(sizes: Sequence[int]) -> int:
+    """Weights and biases of an MLP with these layer widths."""
+    return sum(a * b + b for a, b in zip(sizes, sizes[1:], strict=False))
+
+
+def _check_points(points: list[Point] | PackedPoints, config: Config, need_training: bool) -> None:
+    if isinstance(points, PackedPoints):
+        _check_packed_points(points, config, need_training)
+        return
     classes = config.num_classes
     if config.problem == "classification" and not all(
         label in range(classes)
@@ -77,14 +90,65 @@ def _check_points(points: list[Point], config: Config, need_training: bool) -> N
         raise invalid("data", f"data must hold a training point (test false), got {got}")
 
 
+def _check_packed_points(points: PackedPoints, config: Config, need_training: bool) -> None:
+    n = points.count
+    packed.f32(points.x, n, "data.x", COORD_LIMIT)
+    packed.f32(points.y, n, "data.y", COORD_LIMIT)
+    if config.problem == "classification":
+        classes = config.num_classes
+        labels = packed.u8(points.label, n, "data.label")
+        bad = np.flatnonzero(labels >= classes)
+        if bad.size:
+            i = int(bad[0])
+            raise invalid("data.label", f"data.label holds {int(labels[i])} at index {i}; class "
+                          f"indices must be in 0..{classes - 1} (config.num_classes is "
+                          f"{classes})")  # fmt: skip
+    else:
+        packed.f32(points.label, n, "data.label", COORD_LIMIT)
+    test = packed.bits(points.test, n, "data.test") if points.test is not None else None
+    if need_training and (n == 0 or (test is not None and bool(test.all()))):
+        got = f"{n} point(s), all with test true" if n else "no points"
+        raise invalid("data", f"data must hold a training point (test false), got {got}")
+
+
+def _check_form(net: NetworkData, where: str) -> None:
+    """Exactly one complete form: lists (weights, biases) or packed (sizes, f32)."""
+    if net.sizes is not None or net.f32 is not None:
+        if net.weights is not None or net.biases is not None:
+            raise invalid(where, f"{where} must be lists (weights, biases) or packed (sizes, "
+                          "f32), not both")  # fmt: skip
+        for part in ("sizes", "f32"):
+            if getattr(net, part) is None:
+                raise invalid(f"{where}.{part}", f"{where}.{part} is required")
+        assert net.sizes is not None and net.f32 is not None
+        packed.f32(net.f32, num_params(net.sizes), f"{where}.f32")
+        return
+    for part in ("weights", "biases"):
+        if getattr(net, part) is None:
+            raise invalid(f"{where}.{part}", f"{where}.{part} is required")
+
+
+def _check_packed_sizes(net: NetworkData, sizes: Sequence[int], where: str, why: str) -> None:
+    if list(net.sizes or ()) != list(sizes):
+        raise invalid(f"{where}.sizes", f"{where}.sizes must be {list(sizes)} ({why}), "
+                      f"got {net.sizes}")  # fmt: skip
+
+
 def _check_network(net: NetworkData, config: Config, adaptable: bool) -> tuple[int, ...]:
     """Check shapes against the architecture and return the network's layer sizes.
 
     With ``adaptable`` the output layer may have any number of rows (it is then adapted).
     """
+    _check_form(net, "network")
     sizes = list(config.sizes)
     layers = len(sizes) - 1
     why = f"{len(config.hidden_layers)} hidden layers + the output layer"
+    if net.sizes is not None:
+        if adaptable and len(net.sizes) == len(sizes):
+            sizes[-1] = net.sizes[-1]
+        _check_packed_sizes(net, sizes, "network", f"config.features, {why}")
+        return tuple(sizes)
+    assert net.weights is not None and net.biases is not None
     for part, got in (("weights", len(net.weights)), ("biases", len(net.biases))):
         if got != layers:
             raise invalid(f"network.{part}", f"network.{part} must have {layers} layers "
@@ -99,6 +163,7 @@ def _check_layers(
     net: NetworkData, sizes: Sequence[int], where: str, named_inputs: bool = False
 ) -> None:
     """Layer i must be sizes[i+1] rows × sizes[i] columns, its bias sizes[i+1] long."""
+    assert net.weights is not None and net.biases is not None
     for i, (w, b) in enumerate(zip(net.weights, net.biases, strict=True)):
         rows, cols = sizes[i + 1], sizes[i]
         what = "inputs"
@@ -118,6 +183,13 @@ def _check_layers(
 
 def _check_chain(net: NetworkData, features: Sequence[str] | None) -> None:
     """A previous network of any architecture: its layers must chain (in = previous out)."""
+    _check_form(net, "network")
+    if net.sizes is not None:  # packed: the sizes chain by construction
+        if features is not None and net.sizes[0] != len(features):
+            raise invalid("network.sizes", f"network.sizes must start with {len(features)} (one "
+                          f"input per previous_features entry), got {net.sizes[0]}")  # fmt: skip
+        return
+    assert net.weights is not None and net.biases is not None
     if len(net.weights) != len(net.biases):
         raise invalid("network.biases", f"network.biases must have one entry per layer "
                       f"({len(net.weights)}), got {len(net.biases)}")  # fmt: skip
@@ -135,6 +207,18 @@ def _check_buffers(state: OptimizerState, sizes: tuple[int, ...]) -> None:
         if name not in allowed:
             raise invalid(where, f"{where} is not a buffer of optimizer '{state.optimizer}'; "
                           f"allowed: {', '.join(allowed)}")  # fmt: skip
+        _check_form(buf, where)
+        if buf.f32 is not None:
+            _check_packed_sizes(buf, sizes, where, "the network's sizes")
+            if name in ("exp_avg_sq", "square_avg"):
+                values = packed.f32(buf.f32, num_params(sizes), f"{where}.f32")
+                negative = np.flatnonzero(values < 0)
+                if negative.size:
+                    i = int(negative[0])
+                    raise invalid(f"{where}.f32", f"{where}.f32 must be >= 0 everywhere, got "
+                                  f"{float(values[i]):g} at index {i}")  # fmt: skip
+            continue
+        assert buf.weights is not None and buf.biases is not None
         for part, got in (("weights", len(buf.weights)), ("biases", len(buf.biases))):
             if got != len(sizes) - 1:
                 raise invalid(f"{where}.{part}", f"{where}.{part} must have {len(sizes) - 1} "
@@ -146,6 +230,7 @@ def _check_buffers(state: OptimizerState, sizes: tuple[int, ...]) -> None:
 
 def _check_non_negative(buf: NetworkData, where: str) -> None:
     """Running averages of squared gradients are >= 0 (sqrt of a negative one is NaN)."""
+    assert buf.weights is not None and buf.biases is not None
     rows = [
         (f"weights[{i}][{r}]", row) for i, w in enumerate(buf.weights) for r, row in enumerate(w)
     ]

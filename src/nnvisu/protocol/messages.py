@@ -112,14 +112,51 @@ class Point(_Msg, gc=False):
     test: bool = False
 
 
-Points = Annotated[list[Point], Meta(max_length=MAX_POINTS)]
+#: A base64 string of packed little-endian numbers (docs/protocol.md, "packed form"); its
+#: length is checked against the count it must hold (a 4 MiB message bounds it anyway).
+Packed = Annotated[str, Meta(max_length=MAX_MESSAGE_BYTES)]
 
 
-class NetworkData(_Msg):
-    """``weights[i]``: layer i's out×in matrix (torch.nn.Linear layout); ``biases[i]``: its bias."""
+class PackedPoints(_Msg):
+    """Points in the packed form: ``count`` points as parallel base64 arrays.
 
-    weights: Layers
-    biases: BiasLayers
+    ``x``, ``y``: float32 each; ``label``: uint8 class indices (classification) or float32
+    values (regression); ``test``: a bitmask, bit i (least significant first in each byte)
+    set when point i is a test point; absent: no test points.
+    """
+
+    count: Annotated[int, Meta(ge=0, le=MAX_POINTS)]
+    x: Packed
+    y: Packed
+    label: Packed
+    test: Packed | None = None
+
+
+Points = Union[Annotated[list[Point], Meta(max_length=MAX_POINTS)], PackedPoints]  # noqa: UP007
+Sizes = Annotated[
+    list[Annotated[int, Meta(ge=1, le=MAX_NEURONS)]],
+    Meta(min_length=2, max_length=MAX_HIDDEN_LAYERS + 2),
+]
+
+
+class NetworkData(_Msg, omit_defaults=True):
+    """A network (or an optimizer buffer shaped like one), in one of two forms.
+
+    Lists: ``weights[i]`` is layer i's out×in matrix (torch.nn.Linear layout), ``biases[i]``
+    its bias. Packed: ``sizes`` (input, hidden..., output widths) and ``f32``, the base64
+    little-endian float32 vector of every weight matrix (row-major, layer by layer) followed
+    by every bias. check() makes sure exactly one form is complete.
+    """
+
+    weights: Layers | None = None
+    biases: BiasLayers | None = None
+    sizes: Sizes | None = None
+    f32: Packed | None = None
+
+    @property
+    def packed(self) -> bool:
+        """True for the packed form."""
+        return self.f32 is not None
 
 
 class Buffers(_Msg, omit_defaults=True):
@@ -147,13 +184,19 @@ class OptimizerState(_Msg):
 
 # Requests.
 class TrainStep(_Msg, tag="train_step", tag_field="type", kw_only=True):
-    """Train up to ``config.steps`` steps (or ``config.time_budget_ms``) from the given state."""
+    """Train up to ``config.steps`` steps (or ``config.time_budget_ms``) from the given state.
+
+    ``packed``: the reply's network and buffers in the packed form. ``snapshot_ms``: also
+    return the network every this many milliseconds of training (for smooth animation).
+    """
 
     id: Id = None
     config: Config = field(default_factory=Config)
     network: NetworkData | None = None
     optimizer_state: OptimizerState | None = None
     data: Points
+    packed: bool = False
+    snapshot_ms: Annotated[float, Meta(ge=1, le=MAX_TIME_BUDGET_MS)] | None = None
 
 
 class InitNetwork(_Msg, tag="init_network", tag_field="type", kw_only=True):
@@ -163,6 +206,7 @@ class InitNetwork(_Msg, tag="init_network", tag_field="type", kw_only=True):
     config: Config = field(default_factory=Config)
     network: NetworkData | None = None
     previous_features: Features | None = None
+    packed: bool = False
 
 
 class Evaluate(_Msg, tag="evaluate", tag_field="type", kw_only=True):
@@ -199,10 +243,28 @@ REQUEST_TYPES: dict[Any, type[Struct]] = {
 
 
 # Replies (encoded only: their field types document the wire format).
-class TrainStepResult(_Msg, tag="train_step_result", tag_field="type", kw_only=True):
-    """The new state after training, and metrics (eval mode, no penalty) after the steps."""
+class Snapshot(_Msg):
+    """The network part-way through a train_step, ``at_ms`` milliseconds into its training."""
 
-    id: Id = None
+    global_step: int
+    epoch: float
+    at_ms: float
+    network: NetworkData
+    train_loss: float
+    test_loss: float | None
+    accuracy: float | None
+    test_accuracy: float | None
+
+
+class TrainStepResult(
+    _Msg, tag="train_step_result", tag_field="type", kw_only=True, omit_defaults=True
+):
+    """The new state after training, and metrics (eval mode, no penalty) after the steps.
+
+    ``snapshots`` is there only when the request asked for them (``snapshot_ms``).
+    """
+
+    id: Id
     network: NetworkData
     optimizer_state: OptimizerState
     loss: float
@@ -215,6 +277,7 @@ class TrainStepResult(_Msg, tag="train_step_result", tag_field="type", kw_only=T
     epoch: float
     elapsed_ms: float
     adapted: bool
+    snapshots: list[Snapshot] | None = None
 
 
 class NetworkReply(_Msg, tag="network", tag_field="type", kw_only=True):

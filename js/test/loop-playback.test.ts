@@ -1,0 +1,164 @@
+// The loop's snapshot playback and its tolerance of the kernel's echoes, against a fake model
+// with a fake clock and display frames.
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { TrainingLoop } from "../src/loop";
+import { networkOf, packNetwork, type PackedNetwork } from "../src/payload";
+import { ProtocolClient } from "../src/protocolClient";
+import type { Traits } from "../src/state";
+import { FakeModel, trainReply } from "./fakeModel";
+
+let model: FakeModel;
+let client: ProtocolClient;
+let loop: TrainingLoop;
+let clock: number;
+let frames: (() => void)[];
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  clock = 0;
+  frames = [];
+  model = new FakeModel();
+  client = new ProtocolClient(model);
+  loop = new TrainingLoop(model, client, {
+    now: () => clock,
+    frame: (cb) => {
+      frames.push(cb);
+      return () => (frames = frames.filter((f) => f !== cb));
+    },
+  });
+});
+
+afterEach(() => {
+  loop.dispose();
+  client.dispose();
+  vi.useRealTimers();
+});
+
+const requests = () => model.requests("train_step");
+const last = () => requests()[requests().length - 1];
+const shifted = (net: Traits["network"], d: number): Traits["network"] => ({
+  weights: net.weights.map((w) => w.map((row) => row.map((v) => Math.fround(v + d)))),
+  biases: net.biases,
+});
+
+/** A reply to the last request with `n` snapshots, `elapsed` ms of training, packed like the server's. */
+async function answerWithSnapshots(n: number, elapsed = 100, step0 = 0): Promise<Traits["network"]> {
+  const req = last();
+  const start = networkOf(req.network as PackedNetwork);
+  const snapshots = Array.from({ length: n }, (_, i) => ({
+    global_step: step0 + 10 * (i + 1),
+    epoch: 0,
+    at_ms: ((i + 1) * elapsed) / (n + 1),
+    network: packNetwork(shifted(start, 0.001 * (i + 1))),
+    train_loss: 1 - 0.01 * i,
+    test_loss: null,
+    accuracy: null,
+    test_accuracy: null,
+  }));
+  const final = shifted(start, 0.001 * (n + 1));
+  clock += elapsed + 10;
+  model.reply(
+    trainReply(req, {
+      network: packNetwork(final),
+      snapshots,
+      steps: 10 * (n + 1),
+      global_step: step0 + 10 * (n + 1),
+      elapsed_ms: elapsed,
+      optimizer_state: { optimizer: "sgd", step: step0 + 10 * (n + 1), global_step: step0 + 10 * (n + 1), buffers: {} },
+    }),
+  );
+  await vi.advanceTimersByTimeAsync(0);
+  return final;
+}
+
+/** Run display frames until the playback has shown everything queued. */
+function playOut(): void {
+  for (let i = 0; i < 200 && frames.length > 0; i++) frame(25);
+}
+
+/** Advance the clock by `ms` and run the display frame that is due. */
+function frame(ms = 16): void {
+  clock += ms;
+  const due = frames;
+  frames = [];
+  for (const cb of due) cb();
+}
+
+describe("snapshot playback", () => {
+  it("asks for snapshots while playing, and shows them one per frame, ending on the final state", async () => {
+    loop.play();
+    expect(last().snapshot_ms).toBeGreaterThan(0);
+    const final = await answerWithSnapshots(4, 100);
+    // The next request is already on its way, continuing from the final state (not the display).
+    expect(requests()).toHaveLength(2);
+    expect(networkOf(last().network as PackedNetwork)).toEqual(final);
+    const steps: number[] = [];
+    for (let i = 0; i < 20 && frames.length > 0; i++) {
+      frame(25);
+      steps.push(model.get("metrics").global_step);
+    }
+    expect(new Set(steps).size).toBeGreaterThanOrEqual(4); // the counter moved through the snapshots
+    expect(steps).toEqual([...steps].sort((a, b) => a - b)); // never backwards
+    expect(model.get("metrics").global_step).toBe(50);
+    expect(model.get("network")).toEqual(final);
+    expect(model.get("optimizer_state")).toMatchObject({ global_step: 50 });
+    expect(model.get("history")).toHaveLength(1); // one point per request on the loss curve
+  });
+
+  it("a reply without snapshots shows at once and keeps the queued replies' points", async () => {
+    loop.play();
+    await answerWithSnapshots(4, 100);
+    frame(20); // part-way through the first reply's frames
+    clock += 30;
+    model.reply(trainReply(last(), { global_step: 80, steps: 30, elapsed_ms: 20 }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(model.get("metrics").global_step).toBe(80);
+    expect(model.get("history").map((h) => h.step)).toEqual([50, 80]);
+  });
+
+  it("pause shows the newest state at once", async () => {
+    loop.play();
+    const final = await answerWithSnapshots(6, 200);
+    frame(20);
+    expect(model.get("metrics").global_step).toBeLessThan(70);
+    loop.pause();
+    expect(model.get("network")).toEqual(final);
+    expect(model.get("metrics").global_step).toBe(70);
+  });
+
+  it("an edit during playback stops it and wins over the reply in flight", async () => {
+    loop.play();
+    await answerWithSnapshots(4, 100);
+    frame(30);
+    const edited = shifted(model.get("network"), 5);
+    model.set("network", edited);
+    frame(30);
+    expect(model.get("network")).toBe(edited);
+    await answerWithSnapshots(4, 100, 50); // continues the old network: dropped
+    frame(30);
+    expect(model.get("network")).toBe(edited);
+    expect(networkOf(last().network as PackedNetwork)).toEqual(edited); // training goes on from the edit
+  });
+
+  it("treats the kernel echoing a saved network as its own, not as an edit", async () => {
+    loop.play();
+    await answerWithSnapshots(2, 100);
+    playOut();
+    loop["save"](); // what the throttled save does while playing
+    const saved = structuredClone(model.get("network"));
+    const savedHistory = structuredClone(model.get("history"));
+    const savedMetrics = structuredClone(model.get("metrics"));
+    const next = await answerWithSnapshots(2, 100, 30);
+    playOut();
+    // ipywidgets' echo_update: the older saved values come back from the kernel.
+    model.set("network", saved);
+    model.set("history", savedHistory);
+    model.set("metrics", savedMetrics);
+    expect(model.get("metrics").global_step).toBe(60); // the counter does not jump back
+    await answerWithSnapshots(2, 100, 60); // not dropped:
+    playOut();
+    expect(model.get("metrics").global_step).toBe(90);
+    expect(model.get("history").map((h) => h.step)).toEqual([30, 60, 90]); // nothing lost
+    expect(networkOf(requests()[2].network as PackedNetwork)).toEqual(next);
+  });
+});
