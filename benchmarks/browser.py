@@ -72,6 +72,16 @@ SETUPS: dict[str, dict[str, Any]] = {
     "tfp": {"hidden_layers": [4, 2], "activation": "tanh"},
     "relu6x8": {"hidden_layers": [8] * 6, "activation": "relu"},
 }
+# Issue #7's targets per setup: epochs/s delivered to the page, at a map frame rate; and the
+# TensorFlow Playground figures they are measured against (its own app, these machines).
+TARGETS = {
+    "tfp": {"epochs_per_s": 300, "map_fps": 55},
+    "relu6x8": {"epochs_per_s": 150, "map_fps": 55},
+}
+TF_PLAYGROUND = {
+    "tfp": {"epochs_per_s": 59.6, "fps": 59.7},
+    "relu6x8": {"epochs_per_s": 20.3, "fps": 20},
+}
 COMMON = {
     "features": ["x", "y"],
     "optimizer": "sgd",
@@ -411,6 +421,31 @@ def bench_python(setups: list[str], seconds: float, rounds: int = 3) -> dict[str
     return out
 
 
+def targets(result: dict[str, Any]) -> dict[str, Any]:
+    """Each page run against its target, TensorFlow Playground and this run's plain torch loop."""
+    out: dict[str, Any] = {}
+    for host in ("standalone", "jupyter"):
+        for name, run in result.get(host, {}).items():
+            if name not in TARGETS:
+                continue
+            goal, ref = TARGETS[name], TF_PLAYGROUND[name]
+            row = {
+                "epochs_per_s": run["epochs_per_s"],
+                "map_fps": run["map_frames_per_s"],
+                "target": goal,
+                "met": run["epochs_per_s"] >= goal["epochs_per_s"]
+                and run["map_frames_per_s"] >= goal["map_fps"],
+                "epochs_over_tf_playground": round(run["epochs_per_s"] / ref["epochs_per_s"], 2),
+            }
+            plain = result.get("in_process", {}).get(name)
+            if plain:  # the loop as the page drives it, against the plain loop (target >= 0.9)
+                row["page_steps_over_plain_torch"] = round(
+                    run["steps_per_s"] / plain["plain_torch_steps_per_s"], 2
+                )
+            out[f"{host}/{name}"] = row
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=8.0, help="measurement window per run")
@@ -426,10 +461,7 @@ def main() -> None:
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "load_average_before": [round(v, 2) for v in os.getloadavg()],
-        "references": {
-            "tf_playground_default": {"epochs_per_s": 59.6, "fps": 59.7},
-            "tf_playground_6x8_relu": {"epochs_per_s": 20.3, "fps": 20},
-        },
+        "references": {f"tf_playground_{name}": ref for name, ref in TF_PLAYGROUND.items()},
     }
     started = time.monotonic()
     if "python" in only:
@@ -446,6 +478,7 @@ def main() -> None:
                     result["jupyter"] = bench_jupyter(browser, setups, args.warmup, args.seconds)
             finally:
                 browser.close()
+    result["targets"] = targets(result)
     result["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
     result["seconds"] = round(time.monotonic() - started, 1)
     print(json.dumps(result, indent=2))

@@ -56,9 +56,9 @@ export const MIN_BUDGET_MS = 20;
 export const MAX_BUDGET_MS = 1200;
 /** Snapshot bytes a reply may carry: its budget (ms) times this over the link's overhead (ms)
  *  squared. A link slow to answer is taken to be slow to transfer too: it gets fewer frames
- *  rather than longer round trips (20 ms of overhead: ~400 KB/s of snapshots allowed;
- *  200 ms: ~4 KB/s, a few KB per reply). */
-const SNAPSHOT_BYTES_MS2 = 160_000;
+ *  rather than longer round trips (40 ms of overhead, a busy page on loopback: ~200 KB/s of
+ *  snapshots allowed, a frame's worth for a 6×8 net; 200 ms: ~8 KB/s, a few KB per reply). */
+const SNAPSHOT_BYTES_MS2 = 320_000;
 /** Snapshots further apart than this (training ms) are not asked for. */
 const SPARSE_MS = 100;
 const MAX_STEPS = 100_000;

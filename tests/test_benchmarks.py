@@ -1,0 +1,84 @@
+"""The benchmark scripts still run and print what they promise (benchmarks/README.md).
+
+Short runs, checked for shape and for what does not depend on the machine's speed (a
+request's size, the page receiving steps at all); the timing targets themselves are read off
+the scripts' full runs, never asserted here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def run(script: str, *args: str, timeout: float = 240) -> Any:
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
+
+
+def test_engine_benchmark_compares_the_protocol_with_plain_torch() -> None:
+    out = run("engine.py", "--quick")
+    assert out["cases"], out
+    for case in out["cases"]:
+        assert case["plain_torch_steps_per_s"] > 0
+        assert case["engine_in_process_steps_per_s"] > 0
+
+
+def test_load_benchmark_serves_every_client() -> None:
+    out = run("load.py", "--clients", "2", "--seconds", "1")
+    assert out["server"]["exit_code"] == 0
+    (only,) = out["runs"]
+    assert only["clients"] == 2 and only["steps_per_s"] > 0
+
+
+@pytest.mark.browser
+def test_frame_benchmark_times_the_maps_and_the_chart() -> None:
+    out = run("frame.py", "--frames", "5")
+    for name in (
+        "decision_map_100",
+        "diagram_plus_decision_map",
+        "all_node_maps_and_decision_at_100",
+    ):
+        assert out["maps"][name]["frames"] == 5 and out["maps"][name]["median_ms"] > 0, name
+    assert out["chart_2000_entries"]["steps"] == 100_000
+
+
+@pytest.mark.browser
+def test_link_benchmark_compares_a_slow_link_and_sizes_a_1000_point_request() -> None:
+    out = run("link.py", "--seconds", "1", "--warmup", "0.5")
+    tfp = out["tfp"]
+    for link in ("direct", "slow"):
+        assert tfp[link]["steps_per_s"] > 0 and "page_errors" not in tfp[link], tfp[link]
+        assert tfp[link]["display_lag"]["max_s"] >= 0
+    assert tfp["slow_over_direct_steps"] > 0
+    # Issue #7: a steady-state request with 1,000 points is at most 15 KB (the packed form).
+    assert 0 < out["request_bytes_1000_points"]["max"] <= 15_000
+
+
+@pytest.mark.browser
+@pytest.mark.jupyter
+def test_browser_benchmark_measures_both_hosts_and_plain_torch() -> None:
+    out = run("browser.py", "--seconds", "1", "--warmup", "0.5", "--setups", "tfp")
+    assert out["in_process"]["tfp"]["plain_torch_steps_per_s"] > 0
+    for host in ("standalone", "jupyter"):
+        page = out[host]["tfp"]
+        assert "page_errors" not in page, page
+        assert page["steps_per_s"] > 0 and page["map_frames_per_s"] > 0, page
+        assert page["step_regressions"] == 0, page  # the shown step never goes back
+        row = out["targets"][f"{host}/tfp"]
+        assert row["target"] == {"epochs_per_s": 300, "map_fps": 55}
+        assert row["page_steps_over_plain_torch"] > 0
