@@ -3,10 +3,14 @@
 import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { syncWatModules } from "./wat.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const flag = process.argv.indexOf("--outdir");
 const outdir = flag >= 0 ? path.resolve(process.argv[flag + 1]) : path.join(here, "..", "src", "nnvisu", "static");
+
+// The WebAssembly kernels' generated modules first (rewritten only if their .wat changed).
+for (const file of await syncWatModules()) console.log(`wrote ${file}`);
 
 await build({
   absWorkingDir: here,

@@ -1,17 +1,34 @@
 // The JS forward pass against torch (tests/make_forward_fixtures.py): every activation, every
-// input feature, 0–6 hidden layers, 2–8 classes and regression, max abs diff <= 1e-5.
-import { describe, expect, it } from "vitest";
+// input feature, 0–6 hidden layers, 2–8 classes and regression, max abs diff <= 1e-5. The grid
+// runs through both of its paths: the float32 WebAssembly kernel and the float64 JS.
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import raw from "../../tests/fixtures/forward.json";
 import { erf } from "../src/nn/erf";
 import {
   evaluateGrid,
   evaluateOutput,
   forwardPoint,
+  gridBackend,
   gridCoord,
   networkMatches,
+  useWasmGrid,
+  wasmGridReady,
   type ModelConfig,
   type NetworkJSON,
 } from "../src/nn/forward";
+
+const BACKENDS = ["wasm", "js"] as const;
+type Backend = (typeof BACKENDS)[number];
+
+beforeAll(async () => {
+  expect(await wasmGridReady()).toBe(true); // Node has WebAssembly SIMD: the kernel must load
+});
+afterEach(() => useWasmGrid(true));
+
+function use(backend: Backend): void {
+  useWasmGrid(backend === "wasm");
+  expect(gridBackend()).toBe(backend);
+}
 
 interface Case {
   name: string;
@@ -71,7 +88,8 @@ describe.each(fixture.cases.map((c) => [c.name, c] as const))("%s", (_name, c) =
     expect(maxDiff(c, (l, p, k) => out[p][l][k], c.inputs.length)).toBeLessThanOrEqual(TOL);
   });
 
-  it("evaluateGrid equals torch at the grid points", () => {
+  it.each(BACKENDS)("evaluateGrid equals torch at the grid points (%s)", (backend) => {
+    use(backend);
     const n = fixture.grid_n;
     const cells = n * n;
     const layers = evaluateGrid(c.network, c.config, n);
@@ -117,7 +135,8 @@ describe("the grid's fast paths", () => {
     expect(Number.isNaN(fastTanh(NaN))).toBe(true);
   });
 
-  it("reuses a result for equal weights and recomputes for changed ones", () => {
+  it.each(BACKENDS)("reuses a result for equal weights and recomputes for changed ones (%s)", (backend) => {
+    use(backend);
     const cfg: ModelConfig = { features: ["x", "y"], activation: "tanh", problem: "classification", num_classes: 2, hidden_layers: [3] };
     const net = { weights: [[[1, 2], [3, 4], [5, 6]], [[1, 2, 3], [4, 5, 6]]], biases: [[0, 0, 0], [0, 0]] };
     const a = evaluateGrid(net, cfg, 10);
@@ -130,7 +149,8 @@ describe("the grid's fast paths", () => {
     expect(evaluateGrid(net, { ...cfg, activation: "relu" }, 10)).not.toBe(a);
   });
 
-  it("a network without weight matrices evaluates to its inputs instead of throwing", () => {
+  it.each(BACKENDS)("a network without weight matrices evaluates to its inputs instead of throwing (%s)", (backend) => {
+    use(backend);
     const cfg: ModelConfig = { features: ["x", "y"], activation: "tanh", problem: "classification", num_classes: 2, hidden_layers: [] };
     const layers = evaluateGrid({ weights: [], biases: [] }, cfg, 4);
     expect(layers).toHaveLength(1);
@@ -138,7 +158,8 @@ describe("the grid's fast paths", () => {
     expect(evaluateOutput({ weights: [], biases: [] }, cfg, 4)).toHaveLength(2 * 16);
   });
 
-  it("evaluateOutput is evaluateGrid's output layer", () => {
+  it.each(BACKENDS)("evaluateOutput is evaluateGrid's output layer (%s)", (backend) => {
+    use(backend);
     const cfg: ModelConfig = { features: ["x", "y", "xy"], activation: "relu", problem: "classification", num_classes: 3, hidden_layers: [9, 4] };
     const sizes = [3, 9, 4, 3];
     const net = {

@@ -1,7 +1,9 @@
 // The forward pass that draws every map from the weights the kernel sends (see the contract's
 // numerical definitions). evaluateGrid is on the draw path: flat typed arrays, node-major
-// layout and no allocation per cell.
+// layout and no allocation per cell; it runs in float32 WebAssembly SIMD (gridWasm.ts) where
+// that is available, else in the float64 JS below. forwardPoint is float64 JS.
 import { activation, applyStrided, feature } from "./activations";
+import { computeWasm, wasmAvailable, wasmReady } from "./gridWasm";
 
 export interface NetworkJSON {
   weights: number[][][];
@@ -54,6 +56,26 @@ export function evaluateOutput(net: NetworkJSON, cfg: ModelConfig, n: number): F
   return layers[layers.length - 1];
 }
 
+/** Which path evaluateGrid takes: the float32 WebAssembly SIMD kernel (gridWasm.ts) once it is
+ *  instantiated, else (and always after useWasmGrid(false)) the float64 JS below. */
+export function gridBackend(): "wasm" | "js" {
+  return wasmAllowed && wasmAvailable() ? "wasm" : "js";
+}
+
+/** Resolves once the WebAssembly kernel is ready (true) or known to be unavailable (false). */
+export function wasmGridReady(): Promise<boolean> {
+  return wasmReady;
+}
+
+let wasmAllowed = true;
+
+/** Allow the WebAssembly kernel (the default) or force the JS path (tests, comparisons).
+ *  Forgets the cached results, which came from either. */
+export function useWasmGrid(allowed: boolean): void {
+  wasmAllowed = allowed;
+  results.clear();
+}
+
 /** Cells evaluated together through the whole network: one tile's activations stay in cache. */
 const TILE = 512;
 
@@ -98,6 +120,10 @@ function compute(net: NetworkJSON, sizes: number[], cfg: ModelConfig, n: number,
   const cells = n * n;
   const inputs = featureGrid(cfg.features, n);
   const last = net.weights.length - 1;
+  if (wasmAllowed && last >= 0) {
+    const fast = computeWasm(net, sizes, cfg, n, outputOnly, inputs.f32);
+    if (fast) return fast;
+  }
   const classify = cfg.problem === "classification";
   const dense: Dense[] = net.weights.map((rows, l) => {
     const nIn = sizes[l];

@@ -25,9 +25,10 @@ log = logging.getLogger("nnvisu.server")
 GOING_AWAY = 1001  # RFC 6455: the server is shutting down
 POLICY_VIOLATION = 1008  # used for a client that stops reading its replies
 
-# The page runs only our own bundle; blob: allows workers/modules the widget builds at runtime.
+# The page runs only our own bundle; blob: allows workers/modules the widget builds at runtime;
+# 'wasm-unsafe-eval' lets it compile its own WebAssembly kernel (the grid maps), and no eval.
 PAGE_CSP = (
-    "default-src 'self'; script-src 'self' blob:; worker-src 'self' blob:; "
+    "default-src 'self'; script-src 'self' blob: 'wasm-unsafe-eval'; worker-src 'self' blob:; "
     "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'{ws}; "
     "object-src 'none'; base-uri 'none'; form-action 'none'"
 )

@@ -47,6 +47,23 @@ export function colouringFor(cfg: ModelConfig, layer: number, node: number): Map
   return output && cfg.problem === "classification" ? classColouring(node) : divergingColouring();
 }
 
+/** The table as whole RGBA pixels in the platform's byte order: one 32-bit store a pixel. */
+const pixelLuts = new WeakMap<Lut, Uint32Array>();
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+function pixelLut(lut: Lut): Uint32Array {
+  let px = pixelLuts.get(lut);
+  if (!px) {
+    px = new Uint32Array(256);
+    for (let i = 0; i < 256; i++) {
+      const [r, g, b] = [lut[3 * i], lut[3 * i + 1], lut[3 * i + 2]];
+      px[i] = LITTLE_ENDIAN ? ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0 : ((r << 24) | (g << 16) | (b << 8) | 255) >>> 0;
+    }
+    pixelLuts.set(lut, px);
+  }
+  return px;
+}
+
 /**
  * Paint an n×n map (values[offset + cell]) into an RGBA buffer `stride` pixels wide at (dx, dy),
  * with a one-pixel border repeating the edge so smoothed scaling does not bleed between tiles.
@@ -62,20 +79,17 @@ export function paintMap(
   dy: number,
   border = 0,
 ): void {
-  const lut = c.lut;
+  const lut = pixelLut(c.lut);
+  const pixels = new Uint32Array(rgba.buffer, rgba.byteOffset, rgba.length >> 2);
+  const lo = c.lo;
   const scale = 255 / (c.hi - c.lo);
   for (let r = -border; r < n + border; r++) {
-    const sr = r < 0 ? 0 : r >= n ? n - 1 : r;
-    let p = ((dy + r + border) * stride + dx) * 4;
+    const row = offset + (r < 0 ? 0 : r >= n ? n - 1 : r) * n;
+    let p = (dy + r + border) * stride + dx;
     for (let col = -border; col < n + border; col++) {
-      const sc = col < 0 ? 0 : col >= n ? n - 1 : col;
-      const t = (values[offset + sr * n + sc] - c.lo) * scale;
-      const i = (t > 0 ? (t < 255 ? Math.round(t) : 255) : 0) * 3;
-      rgba[p] = lut[i];
-      rgba[p + 1] = lut[i + 1];
-      rgba[p + 2] = lut[i + 2];
-      rgba[p + 3] = 255;
-      p += 4;
+      const t = (values[row + (col < 0 ? 0 : col >= n ? n - 1 : col)] - lo) * scale;
+      // Math.round for t in (0, 255); NaN and t <= 0 take the first entry.
+      pixels[p++] = lut[t > 0 ? (t < 255 ? (t + 0.5) | 0 : 255) : 0];
     }
   }
 }
