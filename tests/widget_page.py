@@ -73,7 +73,7 @@ async ({ src, css, state, views }) => {
     el.className = `view-${i}`;
     el.style.width = "980px";
     document.body.append(el);
-    nnv.cleanups.push(mod.default.render({ model: nnv.model, el }));
+    nnv.cleanups.push(await mod.default.render({ model: nnv.model, el }));
   }
 }
 """

@@ -2,10 +2,15 @@
 // standalone page (whose host provides a WebSocket-backed model with the same API).
 import "./styles.css";
 import { mountApp } from "./app";
+import { wasmGridReady } from "./nn/forward";
 import type { WidgetModel } from "./state";
 
 export default {
-  render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => void {
+  async render({ model, el }: { model: WidgetModel; el: HTMLElement }): Promise<() => void> {
+    // One evaluator from the first frame on: the float32 WebAssembly kernel is ready (or known
+    // to be unavailable) within milliseconds, and its maps may differ from the float64 JS
+    // path's in the last bit of a pixel, so the same weights always draw the same picture.
+    await wasmGridReady();
     return mountApp(model, el);
   },
 };
