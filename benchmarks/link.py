@@ -14,7 +14,9 @@ Measured per link:
   ago the server had trained the step the page shows. The server's progress is read from
   the WebSocket frames the proxy relays: a request reaches the server (training starts),
   its reply leaves it (``global_step`` reached); progress is linear in between;
-* WebSocket payload sizes (request and reply, mean and max) as they cross the proxy.
+* WebSocket payload sizes (request and reply, mean and max) as they cross the proxy (on the
+  wire: compressed when the server and browser negotiated permessage-deflate), and a
+  request's size before compression.
 
 ``--points 1000`` also reports the size of a steady-state request with 1000 points.
 
@@ -39,6 +41,7 @@ import struct
 import sys
 import threading
 import time
+import zlib
 from typing import Any
 
 import msgspec
@@ -196,6 +199,8 @@ class WsWatcher:
         self.upgraded = False
         self.on_message = on_message
         self.fragments = bytearray()
+        self.compressed = False  # RSV1 on a message's first frame: permessage-deflate
+        self.inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # one per direction (context takeover)
 
     def feed(self, data: bytes, t: float) -> None:
         self.buf += data
@@ -214,18 +219,27 @@ class WsWatcher:
             frame = self._frame()
             if frame is None:
                 return
-            fin, opcode, payload = frame
+            fin, rsv1, opcode, payload = frame
+            if opcode in (1, 2):
+                self.compressed = rsv1
             if opcode in (0, 1, 2):
                 self.fragments += payload
                 if fin:
-                    self.on_message(bytes(self.fragments), t)
+                    wire = bytes(self.fragments)
                     self.fragments.clear()
+                    # RFC 7692: the sender dropped the deflate block's empty tail.
+                    text = (
+                        self.inflater.decompress(wire + b"\x00\x00\xff\xff")
+                        if self.compressed
+                        else wire
+                    )
+                    self.on_message(text, len(wire), t)
 
-    def _frame(self) -> tuple[bool, int, bytes] | None:
+    def _frame(self) -> tuple[bool, bool, int, bytes] | None:
         b = self.buf
         if len(b) < 2:
             return None
-        fin, opcode = bool(b[0] & 0x80), b[0] & 0x0F
+        fin, rsv1, opcode = bool(b[0] & 0x80), bool(b[0] & 0x40), b[0] & 0x0F
         masked, length, at = bool(b[1] & 0x80), b[1] & 0x7F, 2
         if length == 126:
             if len(b) < 4:
@@ -246,7 +260,7 @@ class WsWatcher:
         del b[: at + length]
         if masked:
             payload = bytes(c ^ mask[i % 4] for i, c in enumerate(payload))
-        return fin, opcode, payload
+        return fin, rsv1, opcode, payload
 
 
 class LinkProxy:
@@ -256,7 +270,8 @@ class LinkProxy:
 
     def __init__(self, upstream: tuple[str, int], rtt_s: float, bps: float | None) -> None:
         self.upstream, self.one_way, self.bps = upstream, rtt_s / 2, bps
-        self.requests: list[tuple[float, int, str]] = []  # (delivered to server, bytes, id)
+        # (delivered to server, bytes on the wire, id, bytes of JSON text)
+        self.requests: list[tuple[float, int, str, int]] = []
         self.replies: list[tuple[float, int, dict[str, Any]]] = []  # (left server, bytes, fields)
         self.loop = asyncio.new_event_loop()
         self.port = 0
@@ -303,19 +318,19 @@ class LinkProxy:
             return_exceptions=True,
         )
 
-    def _on_request(self, payload: bytes, t: float) -> None:
+    def _on_request(self, payload: bytes, wire: int, t: float) -> None:
         m = re.search(rb'"id":\s*"([^"]*)"', payload[-200:]) or re.search(
             rb'"id":\s*"([^"]*)"', payload
         )
-        self.requests.append((t, len(payload), m.group(1).decode() if m else ""))
+        self.requests.append((t, wire, m.group(1).decode() if m else "", len(payload)))
 
-    def _on_reply(self, payload: bytes, t: float) -> None:
+    def _on_reply(self, payload: bytes, wire: int, t: float) -> None:
         fields: dict[str, Any] = {}
         for key in ("type", "global_step", "steps", "elapsed_ms", "id"):
             m = re.search(rb'"' + key.encode() + rb'":\s*("[^"]*"|[-0-9.e]+)', payload)
             if m:
                 fields[key] = json.loads(m.group(1))
-        self.replies.append((t, len(payload), fields))
+        self.replies.append((t, wire, fields))
 
     async def _pipe(
         self,
@@ -367,7 +382,7 @@ class LinkProxy:
 
 def server_progress(proxy: LinkProxy) -> tuple[list[float], list[float]]:
     """The server's trained step over wall-clock time: (times, steps), piecewise linear."""
-    by_id = {rid: t for t, _, rid in proxy.requests}
+    by_id = {rid: t for t, _, rid, _ in proxy.requests}
     times, steps = [], []
     for t_out, _, f in proxy.replies:
         if f.get("type") != "train_step_result" or f.get("id") not in by_id:
@@ -447,7 +462,8 @@ def run_page(
     shown = [(origin + t / 1000, int(v)) for t, v in raw["steps"]]
     times, steps = server_progress(proxy)
     t0, t1 = origin + raw["t0"] / 1000, origin + raw["t1"] / 1000
-    requests = [b for _, b, rid in proxy.requests[n_req:] if rid]
+    requests = [b for _, b, rid, _ in proxy.requests[n_req:] if rid]
+    texts = [n for _, _, rid, n in proxy.requests[n_req:] if rid]
     replies = [b for _, b, f in proxy.replies[n_rep:] if f.get("type") == "train_step_result"]
     return {
         "steps_per_s": summary["steps_per_s"],
@@ -458,6 +474,7 @@ def run_page(
         "request_bytes": {
             "mean": round(sum(requests) / max(1, len(requests))),
             "max": max(requests, default=0),
+            "uncompressed_max": max(texts, default=0),
         },
         "reply_bytes": {
             "mean": round(sum(replies) / max(1, len(replies))),

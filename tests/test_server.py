@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tornado.httpclient
+import tornado.websocket
 import websocket  # websocket-client
 
 import nnvisu
@@ -450,6 +452,30 @@ def test_oversized_message_closes_1009(server: RunningServer) -> None:
     client.sock.sendall(os.urandom(4) + b"{")
     assert client.read_close_code() == 1009
     client.close()
+
+
+def test_compressed_messages_are_answered_and_capped_after_inflating(
+    server: RunningServer,
+) -> None:
+    async def session() -> tuple[str, list[dict[str, Any]], int | None]:
+        request = tornado.httpclient.HTTPRequest(server.ws_url, headers={"Origin": server.origin})
+        ws = await tornado.websocket.websocket_connect(request, compression_options={})
+        extensions = ws.headers.get("Sec-WebSocket-Extensions", "")
+        replies = []
+        for i in range(2):
+            await ws.write_message(json.dumps({"type": "info", "id": i}))
+            replies.append(json.loads(await ws.read_message()))
+        # A few KB on the wire, over the cap once inflated: refused like any oversized one.
+        await ws.write_message('{"type": "info", "pad": "' + "x" * MAX_MESSAGE_BYTES + '"}')
+        while await ws.read_message() is not None:
+            pass
+        return extensions, replies, ws.close_code
+
+    extensions, replies, code = asyncio.run(session())
+    assert "permessage-deflate" in extensions
+    assert [r["id"] for r in replies] == [0, 1]
+    assert all(r["type"] == "info_result" for r in replies)
+    assert code == 1009
 
 
 def test_oversized_message_does_not_harm_others(server: RunningServer) -> None:
