@@ -43,6 +43,27 @@ describe("gridFor", () => {
   });
 });
 
+describe("gridFor's recycled arrays", () => {
+  const same = (a: Float32Array[], b: Float32Array[]) => a.forEach((layer, l) => expect(Array.from(layer)).toEqual(Array.from(b[l])));
+
+  it("rewrite an old grid's arrays for a new network, keep recent grids intact, re-evaluate the old one", () => {
+    const first = nudged(smallNetwork(), 0.05);
+    const firstGrid = gridFor(first, cfg, MAP_CELLS);
+    const nets = Array.from({ length: 12 }, (_, i) => nudged(first, 0.01 * (i + 1)));
+    const grids = nets.map((net) => gridFor(net, cfg, MAP_CELLS));
+    const arrays = new Set([firstGrid, ...grids].flatMap((g) => g));
+    expect(arrays.size).toBeLessThan(13 * firstGrid.length); // some were reused...
+    // ...but the latest few networks' grids still hold their own values,
+    for (let i = 8; i < 12; i++) same(grids[i], evaluateGrid(nets[i], cfg, MAP_CELLS));
+    expect(gridFor(nets[11], cfg, MAP_CELLS)).toBe(grids[11]);
+    // and a network whose arrays went to another is evaluated again, correctly.
+    const before = gridEvaluations();
+    const again = gridFor(first, cfg, MAP_CELLS);
+    expect(gridEvaluations()).toBe(before + 1);
+    same(again, evaluateGrid(first, cfg, MAP_CELLS));
+  });
+});
+
 describe("the diagram shares the main map's grid", () => {
   let model: FakeModel;
   let root: HTMLDivElement;

@@ -4,6 +4,7 @@
 // that is available, else in the float64 JS below. forwardPoint is float64 JS.
 import { activation, applyStrided, feature } from "./activations";
 import { computeWasm, wasmAvailable, wasmReady } from "./gridWasm";
+import { layerArrays } from "./layerArrays";
 
 export interface NetworkJSON {
   weights: number[][][];
@@ -48,6 +49,14 @@ export function gridCoord(i: number, n: number): number {
  *  a frame that draws the same network twice computes it once. Treat the arrays as read-only. */
 export function evaluateGrid(net: NetworkJSON, cfg: ModelConfig, n: number): Float32Array[] {
   return evaluate(net, cfg, n, false);
+}
+
+/** evaluateGrid written into the caller's arrays where their lengths fit (fresh ones where
+ *  not), bypassing the cache: for a caller that owns and recycles its results (gridCache.ts).
+ *  Writing into arrays already in memory is ~20× cheaper than first writes into new ones. */
+export function evaluateGridInto(net: NetworkJSON, cfg: ModelConfig, n: number, into: Float32Array[]): Float32Array[] {
+  const sizes = [cfg.features.length, ...net.weights.map((w) => w.length)];
+  return compute(net, sizes, cfg, n, false, into);
 }
 
 /** Only the output layer of evaluateGrid (what the decision map draws): no hidden layer is stored. */
@@ -116,12 +125,12 @@ function blockFor(nIn: number): number {
   return nIn <= 2 ? 2 : nIn <= 4 ? 4 : 8;
 }
 
-function compute(net: NetworkJSON, sizes: number[], cfg: ModelConfig, n: number, outputOnly: boolean): Float32Array[] {
+function compute(net: NetworkJSON, sizes: number[], cfg: ModelConfig, n: number, outputOnly: boolean, into: Float32Array[] = []): Float32Array[] {
   const cells = n * n;
   const inputs = featureGrid(cfg.features, n);
   const last = net.weights.length - 1;
   if (wasmAllowed && last >= 0) {
-    const fast = computeWasm(net, sizes, cfg, n, outputOnly, inputs.f32);
+    const fast = computeWasm(net, sizes, cfg, n, outputOnly, inputs.f32, into);
     if (fast) return fast;
   }
   const classify = cfg.problem === "classification";
@@ -135,7 +144,7 @@ function compute(net: NetworkJSON, sizes: number[], cfg: ModelConfig, n: number,
   });
   // Cell-major activations: a[i*S + j] is node j at the tile's cell i; padded nodes stay 0.
   const S = Math.max(...dense.map((d) => d.stride), ...sizes.map((v) => Math.ceil(v / 8) * 8));
-  const layers = sizes.map((size, l) => (outputOnly && l <= last ? new Float32Array(0) : new Float32Array(size * cells)));
+  const layers = layerArrays(sizes, cells, outputOnly && last >= 0, into);
   if (!outputOnly || last < 0) layers[0].set(inputs.f32);
   if (last < 0) return layers; // no weight matrices: the map is the inputs themselves
   let a = new Float64Array(S * TILE);

@@ -7,6 +7,7 @@
 import { activation } from "./activations";
 import type { ModelConfig, NetworkJSON } from "./forward";
 import { WASM_BASE64 } from "./gridWasmBytes";
+import { layerArrays } from "./layerArrays";
 
 interface Kernel {
   memory: WebAssembly.Memory;
@@ -64,6 +65,7 @@ export function computeWasm(
   n: number,
   outputOnly: boolean,
   inputs: Float32Array,
+  into: Float32Array[] = [],
 ): Float32Array[] | null {
   const k = kernel;
   const last = net.weights.length - 1;
@@ -109,7 +111,7 @@ export function computeWasm(
   }
 
   const cells = n * n;
-  const layers = sizes.map((size, l) => (outputOnly && l <= last ? new Float32Array(0) : new Float32Array(size * cells)));
+  const layers = layerArrays(sizes, cells, outputOnly, into);
   if (!outputOnly) layers[0].set(inputs);
   const code = WASM_ACTIVATIONS[cfg.activation] ?? -1;
   const fn = code < 0 ? activation(cfg.activation) : null;

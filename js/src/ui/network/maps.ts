@@ -83,14 +83,17 @@ export function paintMap(
   const pixels = new Uint32Array(rgba.buffer, rgba.byteOffset, rgba.length >> 2);
   const lo = c.lo;
   const scale = 255 / (c.hi - c.lo);
+  // Math.round for t in (0, 255); NaN and t <= 0 take the first entry.
+  const pixel = (v: number) => {
+    const t = (v - lo) * scale;
+    return lut[t > 0 ? (t < 255 ? (t + 0.5) | 0 : 255) : 0];
+  };
   for (let r = -border; r < n + border; r++) {
     const row = offset + (r < 0 ? 0 : r >= n ? n - 1 : r) * n;
     let p = (dy + r + border) * stride + dx;
-    for (let col = -border; col < n + border; col++) {
-      const t = (values[row + (col < 0 ? 0 : col >= n ? n - 1 : col)] - lo) * scale;
-      // Math.round for t in (0, 255); NaN and t <= 0 take the first entry.
-      pixels[p++] = lut[t > 0 ? (t < 255 ? (t + 0.5) | 0 : 255) : 0];
-    }
+    for (let col = -border; col < 0; col++) pixels[p++] = pixel(values[row]);
+    for (let i = row, end = row + n; i < end; i++) pixels[p++] = pixel(values[i]);
+    for (let col = 0; col < border; col++) pixels[p++] = pixel(values[row + n - 1]);
   }
 }
 
