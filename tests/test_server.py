@@ -471,7 +471,9 @@ def test_compressed_messages_are_answered_and_capped_after_inflating(
             pass
         return extensions, replies, ws.close_code
 
-    extensions, replies, code = asyncio.run(session())
+    # On the server's own loop: this thread may already run one (Playwright's sync API does).
+    assert server.loop is not None
+    extensions, replies, code = asyncio.run_coroutine_threadsafe(session(), server.loop).result(60)
     assert "permessage-deflate" in extensions
     assert [r["id"] for r in replies] == [0, 1]
     assert all(r["type"] == "info_result" for r in replies)
@@ -586,7 +588,9 @@ def test_request_deadline_backstop(server_factory: Callable[..., RunningServer])
             "field": None,
         }
         assert json.loads(queued.recv())["code"] == "busy"
-        assert srv.state.worker.in_flight == 1
+        # The queued one's slot is freed (on the server's loop, just after its reply); the
+        # stuck one keeps its slot while its thread still runs.
+        wait_until(lambda: srv.state.worker.in_flight == 1)
         assert health_status(srv) == 503  # a stuck worker makes the process unhealthy
     finally:
         release.set()
