@@ -135,18 +135,20 @@ describe("the grid's fast paths", () => {
     expect(Number.isNaN(fastTanh(NaN))).toBe(true);
   });
 
-  it.each(BACKENDS)("reuses a result for equal weights and recomputes for changed ones (%s)", (backend) => {
+  it.each(BACKENDS)("writes into the caller's arrays where they fit, fresh ones where not (%s)", (backend) => {
     use(backend);
     const cfg: ModelConfig = { features: ["x", "y"], activation: "tanh", problem: "classification", num_classes: 2, hidden_layers: [3] };
     const net = { weights: [[[1, 2], [3, 4], [5, 6]], [[1, 2, 3], [4, 5, 6]]], biases: [[0, 0, 0], [0, 0]] };
-    const a = evaluateGrid(net, cfg, 10);
-    expect(evaluateGrid(structuredClone(net), cfg, 10)).toBe(a); // equal values: the same arrays
     const changed = structuredClone(net);
     changed.weights[1][0][2] = 3.5;
-    const b = evaluateGrid(changed, cfg, 10);
-    expect(b).not.toBe(a);
-    expect(b[2]).not.toEqual(a[2]);
-    expect(evaluateGrid(net, { ...cfg, activation: "relu" }, 10)).not.toBe(a);
+    const first = evaluateGrid(net, cfg, 10);
+    const want = evaluateGrid(changed, cfg, 10);
+    const into = [first[0], first[1], new Float32Array(5)]; // the last one is too short
+    const got = evaluateGrid(changed, cfg, 10, into);
+    expect(got[0]).toBe(first[0]);
+    expect(got[1]).toBe(first[1]);
+    expect(got[2]).not.toBe(into[2]);
+    got.forEach((layer, l) => expect(Array.from(layer)).toEqual(Array.from(want[l])));
   });
 
   it.each(BACKENDS)("a network without weight matrices evaluates to its inputs instead of throwing (%s)", (backend) => {

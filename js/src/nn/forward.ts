@@ -45,24 +45,21 @@ export function gridCoord(i: number, n: number): number {
 /** Evaluate every node on an n×n grid over [-1,1]² (cell index = row*n + col; row 0 is y = +1 (top), col 0 is x = -1).
  *  Returns one Float32Array per layer, node-major (value of node k at cell c is arr[k*n*n + c]):
  *  [input features, hidden layer 1 (post-activation), ..., outputs (softmax probabilities, or the regression value)].
- *  The result of the latest call per grid size is cached (the weights are compared by value):
- *  a frame that draws the same network twice computes it once. Treat the arrays as read-only. */
-export function evaluateGrid(net: NetworkJSON, cfg: ModelConfig, n: number): Float32Array[] {
-  return evaluate(net, cfg, n, false);
-}
-
-/** evaluateGrid written into the caller's arrays where their lengths fit (fresh ones where
- *  not), bypassing the cache: for a caller that owns and recycles its results (gridCache.ts).
- *  Writing into arrays already in memory is ~20× cheaper than first writes into new ones. */
-export function evaluateGridInto(net: NetworkJSON, cfg: ModelConfig, n: number, into: Float32Array[]): Float32Array[] {
-  const sizes = [cfg.features.length, ...net.weights.map((w) => w.length)];
-  return compute(net, sizes, cfg, n, false, into);
+ *  `into`: arrays to write the layers into where their lengths fit (fresh ones where not), for
+ *  a caller that recycles its results (gridCache.ts): rewriting arrays already in memory is
+ *  ~20× cheaper than first writes into new ones. */
+export function evaluateGrid(net: NetworkJSON, cfg: ModelConfig, n: number, into: Float32Array[] = []): Float32Array[] {
+  return compute(net, sizesOf(net, cfg), cfg, n, false, into);
 }
 
 /** Only the output layer of evaluateGrid (what the decision map draws): no hidden layer is stored. */
 export function evaluateOutput(net: NetworkJSON, cfg: ModelConfig, n: number): Float32Array {
-  const layers = evaluate(net, cfg, n, true);
+  const layers = compute(net, sizesOf(net, cfg), cfg, n, true);
   return layers[layers.length - 1];
+}
+
+function sizesOf(net: NetworkJSON, cfg: ModelConfig): number[] {
+  return [cfg.features.length, ...net.weights.map((w) => w.length)];
 }
 
 /** Which path evaluateGrid takes: the float32 WebAssembly SIMD kernel (gridWasm.ts) once it is
@@ -78,37 +75,13 @@ export function wasmGridReady(): Promise<boolean> {
 
 let wasmAllowed = true;
 
-/** Allow the WebAssembly kernel (the default) or force the JS path (tests, comparisons).
- *  Forgets the cached results, which came from either. */
+/** Allow the WebAssembly kernel (the default) or force the JS path (tests, comparisons). */
 export function useWasmGrid(allowed: boolean): void {
   wasmAllowed = allowed;
-  results.clear();
 }
 
 /** Cells evaluated together through the whole network: one tile's activations stay in cache. */
 const TILE = 512;
-
-interface Cached {
-  key: string;
-  weights: Float64Array;
-  layers: Float32Array[];
-}
-const results = new Map<string, Cached>();
-const MAX_RESULTS = 8;
-
-function evaluate(net: NetworkJSON, cfg: ModelConfig, n: number, outputOnly: boolean): Float32Array[] {
-  const sizes = [cfg.features.length, ...net.weights.map((w) => w.length)];
-  const key = JSON.stringify([n, outputOnly, sizes, cfg.features, cfg.activation, cfg.problem]);
-  const flat = flatten(net);
-  const slot = `${n}:${outputOnly}`;
-  const hit = results.get(slot);
-  if (hit && hit.key === key && sameValues(hit.weights, flat)) return hit.layers;
-  const layers = compute(net, sizes, cfg, n, outputOnly);
-  results.delete(slot);
-  results.set(slot, { key, weights: flat, layers });
-  if (results.size > MAX_RESULTS) results.delete(results.keys().next().value as string);
-  return layers;
-}
 
 /** Layer l's weights as rows of `stride` columns (zero-padded to a multiple of the kernel's
  *  block of inputs), so each kernel reads its inputs once per cell into locals. */
@@ -262,6 +235,7 @@ interface FeatureGrid {
   f32: Float32Array;
 }
 const featureGrids = new Map<string, FeatureGrid>();
+const MAX_FEATURE_GRIDS = 8;
 
 /** The input features on an n×n grid (weights-independent, so computed once per grid). */
 function featureGrid(features: string[], n: number): FeatureGrid {
@@ -275,28 +249,10 @@ function featureGrid(features: string[], n: number): FeatureGrid {
       for (let c = 0; c < cells; c++) f64[j * cells + c] = fn(gridCoord(c % n, n), -gridCoord(Math.floor(c / n), n));
     });
     grid = { f64, f32: Float32Array.from(f64) };
-    if (featureGrids.size >= MAX_RESULTS) featureGrids.delete(featureGrids.keys().next().value as string);
+    if (featureGrids.size >= MAX_FEATURE_GRIDS) featureGrids.delete(featureGrids.keys().next().value as string);
     featureGrids.set(key, grid);
   }
   return grid;
-}
-
-/** Every weight then every bias, as one vector (to compare two networks by value). */
-function flatten(net: NetworkJSON): Float64Array {
-  let size = 0;
-  for (const w of net.weights) for (const row of w) size += row.length;
-  for (const b of net.biases) size += b.length;
-  const out = new Float64Array(size);
-  let at = 0;
-  for (const w of net.weights) for (const row of w) for (const v of row) out[at++] = v;
-  for (const b of net.biases) for (const v of b) out[at++] = v;
-  return out;
-}
-
-function sameValues(a: Float64Array, b: Float64Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
-  return true;
 }
 
 /** One point, float64 all the way: same list of layers, each Float64Array. */

@@ -13,7 +13,7 @@
  * second. A grid stays intact for RECYCLE_AFTER - 1 further evaluations: several frames, as
  * views draw at most one or two networks per frame (the trained one, a previewed snapshot).
  */
-import { type ModelConfig, type NetworkJSON, evaluateGridInto } from "./forward";
+import { type ModelConfig, type NetworkJSON, evaluateGrid } from "./forward";
 
 /** Cells per side of the grid the views share (the contract's map resolution). */
 export const MAP_CELLS = 100;
@@ -53,7 +53,7 @@ export function gridFor(net: NetworkJSON, cfg: ModelConfig, n: number): Float32A
     if (list?.includes(old)) list.splice(list.indexOf(old), 1);
     reuse = old.layers;
   }
-  const entry = { key, layers: evaluateGridInto(net, cfg, n, reuse), net };
+  const entry = { key, layers: evaluateGrid(net, cfg, n, reuse), net };
   evaluations++;
   recent.push(entry);
   if (!entries) grids.set(net, (entries = []));
