@@ -53,19 +53,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import chromium  # noqa: E402
 import link  # noqa: E402  (the frontend-emulating protocol client)
 
 from nnvisu import datasets  # noqa: E402
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORT = {"width": 1400, "height": 1100}
 
 SETUPS: dict[str, dict[str, Any]] = {
@@ -468,7 +460,7 @@ def main() -> None:
         result["in_process"] = bench_python(setups, 1.0)
     if only & {"standalone", "jupyter"}:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            browser = chromium.launch(p)
             try:
                 if "standalone" in only:
                     result["standalone"] = bench_standalone(

@@ -40,19 +40,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import chromium  # benchmarks/chromium.py
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 ESBUILD = ROOT / "js" / "node_modules" / ".bin" / "esbuild"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><style>{css}
 body {{ margin: 16px; background: #fff; font-family: system-ui, sans-serif; }}
 #root {{ width: 760px; display: flex; flex-direction: column; gap: 16px; }}
@@ -194,7 +186,7 @@ def page_trace(
     replies = recorded_replies(traits, 120)
     traits["classroom"] = {"hidden": hide, "lock_data": False}  # hidden views do not draw
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = chromium.launch(p)
         try:
             page = browser.new_page(viewport={"width": 1300, "height": 1000})
             errors: list[str] = []
@@ -308,7 +300,7 @@ def main() -> None:
         js, css = bundle(Path(tmp), args.src)
     errors: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = chromium.launch(p)
         try:
             page = browser.new_page(viewport={"width": 800, "height": 1200})
             page.on("pageerror", lambda e: errors.append(str(e)))

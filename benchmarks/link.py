@@ -501,6 +501,7 @@ def main() -> None:
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import browser as bench
+    import chromium
     from playwright.sync_api import sync_playwright
 
     result: dict[str, Any] = {
@@ -511,7 +512,7 @@ def main() -> None:
     }
     with bench.standalone_server() as url, sync_playwright() as p:
         host, port = re.search(r"http://([^:/]+):(\d+)/", url).groups()  # type: ignore[union-attr]
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=bench.CHROMIUM_ARGS)
+        browser = chromium.launch(p)
         try:
             for name in args.setups.split(","):
                 setup = {**bench.COMMON, **bench.SETUPS[name]}
