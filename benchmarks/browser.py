@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import re
@@ -45,7 +44,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from playwright.sync_api import Browser, Page, sync_playwright
 from torch import nn
 
@@ -55,6 +53,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import chromium  # noqa: E402
 import link  # noqa: E402  (the frontend-emulating protocol client)
+import plain_torch  # noqa: E402
 
 from nnvisu import datasets  # noqa: E402
 
@@ -348,25 +347,7 @@ def plain_loop(config: dict[str, Any], points: list[dict[str, Any]]) -> Callable
         if config["optimizer"] == "adam"
         else torch.optim.SGD(model.parameters(), lr=lr)
     )
-    n, size = len(x), config.get("batch_size") or len(x)
-    per_epoch = math.ceil(n / size)
-    state = {"step": 0, "xs": x, "ys": y}
-
-    def run(steps: int) -> None:
-        for _ in range(steps):
-            k = state["step"] % per_epoch
-            if k == 0 and size < n:
-                order = torch.randperm(n)
-                state["xs"], state["ys"] = x[order], y[order]
-            xb = state["xs"][k * size : (k + 1) * size]
-            yb = state["ys"][k * size : (k + 1) * size]
-            loss = F.cross_entropy(model(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            state["step"] += 1
-
-    return run
+    return plain_torch.training_loop(model, opt, x, y, config.get("batch_size"))
 
 
 def steps_per_s(run: Callable[[int], Any], chunk: int, seconds: float) -> float:

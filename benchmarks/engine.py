@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import platform
 import time
 from collections.abc import Callable
@@ -23,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+import plain_torch  # benchmarks/plain_torch.py
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from nnvisu import datasets, engine
@@ -78,25 +77,7 @@ def plain_loop(case: Case, network: dict[str, Any]) -> Callable[[int], None]:
     model = nn.Sequential(*layers[:-1])
     opt_class = torch.optim.Adam if case.optimizer == "adam" else torch.optim.SGD
     opt = opt_class(model.parameters(), lr=case.learning_rate)
-    n = len(x)
-    size = case.batch_size or n
-    per_epoch = math.ceil(n / size)
-    state = {"step": 0, "xs": x, "ys": y}
-
-    def run(steps: int) -> None:
-        for _ in range(steps):
-            k = state["step"] % per_epoch
-            if k == 0 and size < n:  # a new epoch: a fresh shuffled copy
-                order = torch.randperm(n)
-                state["xs"], state["ys"] = x[order], y[order]
-            xb, yb = state["xs"][k * size : (k + 1) * size], state["ys"][k * size : (k + 1) * size]
-            loss = F.cross_entropy(model(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            state["step"] += 1
-
-    return run
+    return plain_torch.training_loop(model, opt, x, y, case.batch_size)
 
 
 def protocol_loop(case: Case, k: int, network: dict[str, Any]) -> Callable[[int], int]:

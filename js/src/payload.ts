@@ -96,8 +96,14 @@ function f32Values(text: string): Float64Array {
   return out;
 }
 
+/** The packed form each network unpacked from a reply came in: the training loop sends back
+ *  what the server sent, so it is not encoded again (networks are replaced, never edited). */
+const packedForms = new WeakMap<NetworkJSON, PackedNetwork>();
+
 /** The packed form of a network (float32: what the engine computes in anyway). */
 export function packNetwork(net: NetworkJSON): PackedNetwork {
+  const known = packedForms.get(net);
+  if (known) return known;
   const flat: number[] = [];
   for (const w of net.weights) for (const row of w) for (const v of row) flat.push(v);
   for (const b of net.biases) for (const v of b) flat.push(v);
@@ -124,7 +130,9 @@ export function unpackNetwork(packed: PackedNetwork): NetworkJSON {
     biases.push(Array.from(values.subarray(at, at + sizes[l])));
     at += sizes[l];
   }
-  return { weights, biases };
+  const net = { weights, biases };
+  packedForms.set(net, packed);
+  return net;
 }
 
 /** A network from a reply, in either form, as nested lists. */

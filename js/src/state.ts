@@ -7,6 +7,18 @@ import type { Classroom } from "./ui/classroom";
 export type Problem = "classification" | "regression";
 
 export const FEATURES = ["x", "y", "x2", "y2", "xy", "sinx", "siny"] as const;
+/** How the input features are shown (feature chips, the diagram's input column)... */
+export const FEATURE_LABELS: Record<string, string> = {
+  x: "x",
+  y: "y",
+  x2: "x²",
+  y2: "y²",
+  xy: "xy",
+  sinx: "sin x",
+  siny: "sin y",
+};
+/** ...and how accessible names say those that screen readers read inconsistently. */
+export const FEATURE_SPOKEN: Record<string, string> = { x2: "x squared", y2: "y squared", xy: "x times y" };
 export const ACTIVATIONS = ["relu", "tanh", "sigmoid", "linear", "leaky_relu", "elu", "gelu", "silu", "sine"] as const;
 export const OPTIMIZERS = ["sgd", "adam", "adamw", "rmsprop"] as const;
 export type Optimizer = (typeof OPTIMIZERS)[number];

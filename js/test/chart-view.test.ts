@@ -7,7 +7,7 @@ import { lossScale, niceTicks, unit } from "../src/chart/scale";
 import type { HistoryEntry } from "../src/state";
 import { mountChart } from "../src/ui/chart";
 import { FakeModel } from "./fakeModel";
-import { flushFrames, installDomStubs, runFrames, widgetRoot } from "./network-dom";
+import { flushFrames, installDomStubs, runFrames, unmountView, widgetRoot } from "./network-dom";
 
 const entry = (step: number, loss: number | null, acc: number | null = null): HistoryEntry => ({
   step,
@@ -97,13 +97,7 @@ describe("mountChart", () => {
     cleanup = mountChart(model, el);
     flushFrames();
   });
-  afterEach(() => {
-    cleanup();
-    root.remove();
-    vi.restoreAllMocks();
-    vi.unstubAllGlobals();
-    vi.useRealTimers();
-  });
+  afterEach(() => unmountView(cleanup, root));
 
   const readout = () => el.querySelector(".nnv-curves-readout")!.textContent;
 

@@ -33,31 +33,25 @@ describe("evaluateGrid 100×100, 7 features, 6 hidden layers of 8, 8 classes, ne
   }
 });
 
-describe("the decision maps of the benchmark setups (2 inputs, 2 classes)", () => {
-  for (const [name, hidden, activation] of [["tfp 4-2 tanh", [4, 2], "tanh"], ["6x8 relu", [8, 8, 8, 8, 8, 8], "relu"]] as const) {
-    const s = [2, ...hidden, 2];
-    const cfg: ModelConfig = { features: ["x", "y"], activation, problem: "classification", num_classes: 2, hidden_layers: [...hidden] };
-    for (const backend of BACKENDS) {
-      bench(`${name} (${backend})`, () => {
-        useWasmGrid(backend === "wasm");
-        evaluateOutput(network(s), cfg, 100);
-      });
-    }
-  }
-});
+const SETUPS = [["tfp 4-2 tanh", [4, 2], "tanh"], ["6x8 relu", [8, 8, 8, 8, 8, 8], "relu"]] as const;
 
-describe("every layer (the shared grid): the benchmark setups", () => {
-  for (const [name, hidden, activation] of [["tfp 4-2 tanh", [4, 2], "tanh"], ["6x8 relu", [8, 8, 8, 8, 8, 8], "relu"]] as const) {
-    const s = [2, ...hidden, 2];
-    const cfg: ModelConfig = { features: ["x", "y"], activation, problem: "classification", num_classes: 2, hidden_layers: [...hidden] };
-    for (const backend of BACKENDS) {
-      bench(`${name} (${backend})`, () => {
-        useWasmGrid(backend === "wasm");
-        evaluateGrid(network(s), cfg, 100);
-      });
+for (const [title, evaluate] of [
+  ["the decision maps of the benchmark setups (2 inputs, 2 classes)", evaluateOutput],
+  ["every layer (the shared grid): the benchmark setups", evaluateGrid],
+] as const) {
+  describe(title, () => {
+    for (const [name, hidden, activation] of SETUPS) {
+      const s = [2, ...hidden, 2];
+      const cfg: ModelConfig = { features: ["x", "y"], activation, problem: "classification", num_classes: 2, hidden_layers: [...hidden] };
+      for (const backend of BACKENDS) {
+        bench(`${name} (${backend})`, () => {
+          useWasmGrid(backend === "wasm");
+          evaluate(network(s), cfg, 100);
+        });
+      }
     }
-  }
-});
+  });
+}
 
 describe("the widest network: 7 features, 8 hidden layers of 64, 8 classes, output only", () => {
   const s = [7, ...Array(8).fill(64), 8];

@@ -80,3 +80,12 @@ export function widgetRoot(): { root: HTMLDivElement; el: HTMLDivElement } {
 export function raw(model: object): { get(key: string): unknown; set(key: string, value: unknown): void } {
   return model as { get(key: string): unknown; set(key: string, value: unknown): void };
 }
+
+/** afterEach of a view test: unmount it, remove its root, undo the stand-ins and fake time. */
+export function unmountView(cleanup: () => void, root: HTMLElement): void {
+  cleanup();
+  root.remove();
+  vi.restoreAllMocks();
+  vi.unstubAllGlobals();
+  vi.useRealTimers();
+}

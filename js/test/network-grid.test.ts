@@ -2,13 +2,13 @@
 // One grid evaluation per network for the whole widget: gridFor memoizes evaluateGrid by network
 // object, the config fields the picture depends on, and n; the diagram's thumbnails sample that
 // grid (the main map's), so a training reply costs one forward pass over the plane.
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type NetworkJSON, evaluateGrid } from "../src/nn/forward";
 import { MAP_CELLS, gridEvaluations, gridFor } from "../src/nn/gridCache";
 import { DEFAULT_CONFIG } from "../src/state";
 import { mountNetwork } from "../src/ui/network";
 import { FakeModel, smallNetwork } from "./fakeModel";
-import { flushFrames, installDomStubs, runFrames, widgetRoot } from "./network-dom";
+import { flushFrames, installDomStubs, runFrames, unmountView, widgetRoot } from "./network-dom";
 
 const cfg = { ...DEFAULT_CONFIG };
 
@@ -77,13 +77,7 @@ describe("the diagram shares the main map's grid", () => {
     cleanup = mountNetwork(model, el);
     flushFrames();
   });
-  afterEach(() => {
-    cleanup();
-    root.remove();
-    vi.restoreAllMocks();
-    vi.unstubAllGlobals();
-    vi.useRealTimers();
-  });
+  afterEach(() => unmountView(cleanup, root));
 
   it("one evaluation per network change, however many changes arrive per frame", () => {
     const live = () => model.get("network");

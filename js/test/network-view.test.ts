@@ -6,7 +6,7 @@ import { mountNetwork } from "../src/ui/network";
 import { FOCUS_NODE, PREVIEW_NETWORK } from "../src/ui/network/events";
 import { FEATURES } from "../src/state";
 import { FakeModel, smallNetwork } from "./fakeModel";
-import { flushFrames, installDomStubs, runFrames, widgetRoot } from "./network-dom";
+import { flushFrames, installDomStubs, runFrames, unmountView, widgetRoot } from "./network-dom";
 
 let model: FakeModel;
 let el: HTMLDivElement;
@@ -21,13 +21,7 @@ beforeEach(() => {
   flushFrames();
 });
 
-afterEach(() => {
-  cleanup();
-  root.remove();
-  vi.restoreAllMocks();
-  vi.unstubAllGlobals();
-  vi.useRealTimers();
-});
+afterEach(() => unmountView(cleanup, root));
 
 const buttons = () => [...el.querySelectorAll<HTMLButtonElement>(".nnv-net-keys button")];
 const key = (target: Element, k: string) => target.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true }));

@@ -30,6 +30,13 @@ describe("packed networks", () => {
     expect(networkOf(net)).toBe(net);
   });
 
+  it("sends a network unpacked from a reply back in the form it came, without encoding it again", () => {
+    const fromServer = packNetwork(smallNetwork());
+    const net = unpackNetwork(fromServer);
+    expect(packNetwork(net)).toBe(fromServer);
+    expect(packNetwork(structuredClone(net))).toEqual(fromServer); // what encoding it gives
+  });
+
   it("packs and unpacks optimizer buffers", () => {
     const net = smallNetwork();
     const state = { optimizer: "adam", step: 3, global_step: 9, buffers: { exp_avg: net, exp_avg_sq: net } };

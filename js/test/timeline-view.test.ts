@@ -7,7 +7,7 @@ import type { NetworkJSON } from "../src/nn/forward";
 import { PREVIEW_NETWORK } from "../src/ui/network/events";
 import { epochAt, flushTimeline, mountTimeline, nearestTick, readTimeline, recordReply, tickPositions } from "../src/ui/timeline";
 import { FakeModel, smallNetwork } from "./fakeModel";
-import { flushFrames, installDomStubs, raw, widgetRoot } from "./network-dom";
+import { flushFrames, installDomStubs, raw, unmountView, widgetRoot } from "./network-dom";
 
 /** The default 2-4-4-2 network, tagged so snapshots differ. */
 function tagged(tag: number): NetworkJSON {
@@ -41,13 +41,7 @@ beforeEach(() => {
   flushFrames();
 });
 
-afterEach(() => {
-  cleanup();
-  root.remove();
-  vi.restoreAllMocks();
-  vi.unstubAllGlobals();
-  vi.useRealTimers();
-});
+afterEach(() => unmountView(cleanup, root));
 
 const seek = () => el.querySelector<HTMLInputElement>('input[type="range"]')!;
 const button = (name: string) => [...el.querySelectorAll("button")].find((b) => b.textContent === name)!;

@@ -1,19 +1,9 @@
 // Architecture controls: input features, hidden layers, neurons per layer and the hidden
 // activation. They only edit the config; the reshaper answers with a network that keeps the
 // overlapping weights (the activation needs no new weights).
-import { ACTIVATIONS, FEATURES, MAX_HIDDEN_LAYERS, MAX_NEURONS, patchConfig, readConfig, type WidgetModel } from "../state";
+import { ACTIVATIONS, FEATURE_LABELS, FEATURE_SPOKEN, FEATURES, MAX_HIDDEN_LAYERS, MAX_NEURONS, patchConfig, readConfig, type WidgetModel } from "../state";
 import { button, control, field, h, hint, ICONS, onModel, select, type Cleanup, type Option } from "./dom";
 
-const FEATURE_LABELS: Record<string, string> = {
-  x: "x",
-  y: "y",
-  x2: "x²",
-  y2: "y²",
-  xy: "xy",
-  sinx: "sin x",
-  siny: "sin y",
-};
-const SPOKEN: Record<string, string> = { x2: "x squared", y2: "y squared", xy: "x times y" };
 
 const ACTIVATION_LABELS: Record<string, string> = {
   relu: "ReLU",
@@ -34,7 +24,7 @@ export function mountArchitecture(model: WidgetModel, el: HTMLElement): Cleanup 
   const setLayers = (layers: number[]) => patchConfig(model, { hidden_layers: layers });
 
   const featureButtons = FEATURES.map((name) => {
-    const b = button(FEATURE_LABELS[name], { class: "nnv-chip", "aria-pressed": "false", "aria-label": SPOKEN[name] }, () => {
+    const b = button(FEATURE_LABELS[name], { class: "nnv-chip", "aria-pressed": "false", "aria-label": FEATURE_SPOKEN[name] }, () => {
       const on = new Set(readConfig(model).features);
       if (on.has(name)) on.delete(name);
       else on.add(name);

@@ -8,9 +8,9 @@
  * Thumbnails are painted into one atlas image (one putImageData) and scaled onto the canvas
  * with one drawImage each; their borders are one stroke.
  */
-import { FEATURES } from "../../state";
+import { FEATURE_LABELS, FEATURES } from "../../state";
 import { cssColor, diverging } from "../colors";
-import { FEATURE_LABELS, type Layout, biasBox, gapSpan, nodeBox } from "./layout";
+import { type Layout, biasBox, gapSpan, nodeBox } from "./layout";
 import { LEVELS, type LinkGap, densityFactor, levelStyle, linkLevel, linkStyle } from "./links";
 import type { Hit } from "./hit";
 import { colouringFor, divergingColouring, paintMap } from "./maps";

@@ -4,20 +4,6 @@
  * layers widen, and links drawn as Bézier curves across the gaps between columns.
  */
 
-/** Labels of the input features (column 0 shows all of state's FEATURES, in that order). */
-export const FEATURE_LABELS: Record<string, string> = {
-  x: "x",
-  y: "y",
-  x2: "x²",
-  y2: "y²",
-  xy: "xy",
-  sinx: "sin x",
-  siny: "sin y",
-};
-/** How accessible names say the features whose labels screen readers read inconsistently
- *  (as the architecture's feature chips do). */
-export const FEATURE_SPOKEN: Record<string, string> = { x2: "x squared", y2: "y squared", xy: "x times y" };
-
 export const MARGIN = { left: 44, right: 12, top: 24, bottom: 8 };
 const MAX_SIZE = 44;
 /** Least distance between nodes of a column when there is room: one line of label text. */

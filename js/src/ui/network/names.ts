@@ -1,9 +1,8 @@
 /** Words for diagram parts: accessible names, tooltips and editor titles (pure). */
 import type { ModelConfig, NetworkJSON } from "../../nn/forward";
-import { FEATURES } from "../../state";
+import { FEATURE_LABELS, FEATURE_SPOKEN, FEATURES } from "../../state";
 import { formatValue } from "../../chart/scale";
 import type { Hit } from "./hit";
-import { FEATURE_LABELS, FEATURE_SPOKEN } from "./layout";
 
 /** "input x²", "layer 1 neuron 2", "output class 1"; `spoken` (for accessible names): "input x squared". */
 export function nodeName(cfg: ModelConfig, column: number, node: number, spoken = false): string {
