@@ -729,9 +729,9 @@ def test_shutdown_closes_websockets_with_1001(server_factory: Callable[..., Runn
 
 
 @contextmanager
-def cli(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+def cli(*args: str, module: str = "nnvisu.server") -> Iterator[tuple[subprocess.Popen[str], str]]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nnvisu.server", "--port", "0", *args],
+        [sys.executable, "-m", module, "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -763,35 +763,21 @@ def test_cli_prints_the_real_url_and_sigterm_closes_sockets_with_1001() -> None:
 
 
 def test_python_dash_m_nnvisu_with_workers_shares_one_port() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nnvisu", "--port", "0", "--workers", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        url = re.search(r"http://\S+", line)
-        assert url, line
+    with cli("--workers", "2", module="nnvisu") as (proc, url):
         pids = set()
         for _ in range(200):  # SO_REUSEPORT spreads connections by hash: a few tries suffice
-            with urllib.request.urlopen(url.group(0) + "healthz", timeout=10) as response:
+            with urllib.request.urlopen(url + "healthz", timeout=10) as response:
                 pids.add(json.loads(response.read())["pid"])
             if len(pids) == 2:
                 break
         assert len(pids) == 2
-        ws = websocket.create_connection(url.group(0).replace("http", "ws") + "ws", timeout=30)
+        ws = websocket.create_connection(url.replace("http", "ws") + "ws", timeout=30)
         proc.send_signal(signal.SIGINT)  # Ctrl-C: forwarded to the workers as SIGTERM
         assert close_code(ws) == 1001
         assert proc.wait(30) == 0
         for pid in pids:
             with pytest.raises(ProcessLookupError):
                 os.kill(pid, 0)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(30)
 
 
 def test_cli_open_launches_a_browser_at_the_url(tmp_path: Path) -> None:
