@@ -396,6 +396,44 @@ class NNVisu(anywidget.AnyWidget):
         """
         return export.to_torch(self.config, self.network)
 
+    @classmethod
+    def from_torch(
+        cls,
+        model: nn.Module,
+        X: npt.ArrayLike | pd.DataFrame | None = None,
+        y: npt.ArrayLike | None = None,
+        **config: Any,
+    ) -> NNVisu:
+        """Import an ``nn.Sequential`` MLP into the playground, weights exactly (float32).
+
+        The model is Linear layers with one activation between them (ReLU, Tanh, Sigmoid,
+        LeakyReLU(0.01), ELU(1.0), GELU(), SiLU, Identity or nnvisu's Sine), optionally
+        Dropout after it, and may start with the ``Features`` module :meth:`to_torch` puts
+        first; its last Linear gives class logits (2..8) or one regression value.
+        ``NNVisu.from_torch(w.to_torch())`` has ``w``'s network bit for bit. The playground
+        can then train and edit it. For any other model, use ``nnvisu.watch``.
+
+        Args:
+            model: the ``nn.Sequential`` to import (it is not changed).
+            X: the points' coordinates (n, 2) as numpy, torch or lists, or a DataFrame
+                with columns x, y, label; None: no points.
+            y: their labels (class indices or regression targets); None with a DataFrame.
+            **config: other protocol config keys (``learning_rate=0.01``, ...); ``features``
+                names the inputs of a model without a Features module (default: 2 inputs are
+                x, y; 7 are every feature).
+
+        Raises:
+            ValueError: a layer, shape or activation the playground cannot express (the
+                message names the layer and lists what is supported), or bad points.
+            TypeError: an unknown keyword argument.
+        """
+        from nnvisu.torch_import import widget_traits
+
+        traits = widget_traits(model, X, y, config)
+        widget = cls.__new__(cls)
+        widget._open(traits)
+        return widget
+
     # Files.
     def save(self, path: str | Path) -> None:
         """Write the whole state to ``path`` as JSON (read it back with :meth:`load`).
