@@ -3,7 +3,7 @@
 (a) ``plain``: what a user would write: nn.Sequential, torch.optim, autograd, features and
     the epoch's shuffled copy precomputed, no .item() per step.
 (b) ``protocol``: driven as a client drives it: a JSON request (data, network, optimizer
-    state, config) is encoded, answered by ``nnvisu.protocol.handle_json`` and decoded, and
+    state, config) is encoded, answered by ``nnvisu.dispatch.handle_json`` and decoded, and
     the reply's state is fed into the next request.
 (c) ``engine``: ``nnvisu.engine.train`` called once in-process (the protocol's inner loop).
 
@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from nnvisu import datasets, engine
-from nnvisu.protocol import handle_json
+from nnvisu.dispatch import handle_json
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU}
 

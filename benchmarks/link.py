@@ -23,7 +23,7 @@ Measured per link:
     python benchmarks/link.py [--rtt-ms 50] [--mbit 1] [--seconds 10] [--setups tfp]
 
 ``InProcessLoop`` (used by browser.py) is the same frontend loop without any link: the
-page's requests and pacing against ``nnvisu.protocol.handle_json`` in this process.
+page's requests and pacing against ``nnvisu.dispatch.handle_json`` in this process.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from typing import Any
 import msgspec
 import numpy as np
 
-from nnvisu.protocol import handle_json
+from nnvisu.dispatch import handle_json
 
 # ---------------------------------------------------------------------------------------------
 # The frontend's loop, in Python (mirrors js/src/loop.ts and js/src/payload.ts)

@@ -277,7 +277,7 @@ def test_divergence_is_reported_clearly_and_nothing_else_is_returned() -> None:
     }
     assert "diverged" in reply["message"] and "learning rate" in reply["message"]
     assert "reset" in reply["message"]
-    text = protocol.handle_json(json.dumps(message))
+    text = dispatch.handle_json(json.dumps(message))
     assert json.loads(text, parse_constant=pytest.fail)["code"] == "diverged"
 
 
@@ -434,15 +434,21 @@ def test_internal_errors_are_answered_logged_and_do_not_raise(
     monkeypatch.setattr(engine, "train", broken)
     with caplog.at_level(logging.ERROR, logger="nnvisu.dispatch"):
         reply = handle_message({"type": "train_step", "id": "x", "data": circle()})
-        text = protocol.handle_json(
+        text = dispatch.handle_json(
             b'{"type": "train_step", "id": "y", "data": [{"x": 0, "y": 0, "label": 0}]}'
         )
     assert (reply["type"], reply["code"], reply["id"]) == ("error", "internal", "x")
     assert "boom" not in reply["message"]  # no internals leak to clients
     assert json.loads(text)["code"] == "internal" and json.loads(text)["id"] == "y"
     assert "boom" in caplog.text
-    monkeypatch.setattr(protocol, "decode_request", broken)
-    assert handle_message({"type": "info", "id": 3})["code"] == "internal"
+    monkeypatch.setattr(protocol, "decode", broken)
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, logger="nnvisu.dispatch"):
+        assert handle_message({"type": "info", "id": 3})["code"] == "internal"
+        assert json.loads(dispatch.handle_json(b'{"type": "info"}'))["code"] == "internal"
+    # Every catch-all logs the traceback: once per call above.
+    tracebacks = [r for r in caplog.records if r.exc_info and "boom" in str(r.exc_info[1])]
+    assert len(tracebacks) == 2
 
 
 def test_handle_json_equals_handle_message() -> None:
@@ -452,7 +458,7 @@ def test_handle_json_equals_handle_message() -> None:
         "data": circle(),
         "config": {"steps": 5, "optimizer": "rmsprop", "momentum": 0.5},
     }
-    via_json = json.loads(protocol.handle_json(json.dumps(message)))
+    via_json = json.loads(dispatch.handle_json(json.dumps(message)))
     direct = handle_message(message)
     assert via_json.pop("elapsed_ms") > 0 and direct.pop("elapsed_ms") > 0
     assert via_json == direct

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import json
 import math
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -15,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nnvisu import engine, handle_message, protocol
-from nnvisu.protocol import ProtocolError, decode_request, handle_json
+from nnvisu.dispatch import handle_json
+from nnvisu.protocol import ProtocolError, decode_request
 
 torch.set_num_threads(1)
 
@@ -618,3 +621,15 @@ def test_a_packed_network_may_adapt_its_output_layer_and_chains_for_init_network
         {"type": "init_network", "network": packed_net([3, 4, 2]), "previous_features": ["x"]}
     )
     assert error.field == "network.sizes"
+
+
+def test_the_protocol_imports_nothing_above_it() -> None:
+    """protocol is below the dispatcher: importing it loads no dispatcher, engine, host or torch."""
+    above = ["nnvisu.dispatch", "nnvisu.engine", "nnvisu.widget", "nnvisu.server",
+             "nnvisu.training", "torch", "anywidget", "tornado"]  # fmt: skip
+    code = (
+        "import sys, json; import nnvisu.protocol, nnvisu.protocol.arrays; "
+        f"print(json.dumps([m for m in {above!r} if m in sys.modules]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []

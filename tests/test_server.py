@@ -30,7 +30,8 @@ import tornado.websocket
 import websocket  # websocket-client
 
 import nnvisu
-from nnvisu.protocol import MAX_MESSAGE_BYTES, handle_json
+from nnvisu.dispatch import handle_json
+from nnvisu.protocol import MAX_MESSAGE_BYTES
 from nnvisu.server import Limits, Server, make_state
 from nnvisu.server.handlers import ServerState
 

@@ -1,27 +1,25 @@
 """The one dispatcher: a protocol message in, a reply out. Both hosts call it; it never raises.
 
-``handle_message(dict) -> dict`` validates with :mod:`nnvisu.protocol`, runs the
-:mod:`nnvisu.engine` and converts tensors back to the wire format. No state is kept between
-calls: everything a request needs is in it.
+``handle_message(dict) -> dict`` (the widget) and ``handle_json(text) -> bytes`` (the
+server) decode with :mod:`nnvisu.protocol`, which hands over the request's points, network
+and optimizer state as arrays whatever their wire form; the dispatcher runs the
+:mod:`nnvisu.engine` on them and has the protocol encode the reply. No state is kept
+between calls: everything a request needs is in it.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import operator
 import time
 from importlib.metadata import PackageNotFoundError, version
-from itertools import chain
 from typing import Any
 
 import msgspec
-import numpy as np
 import torch
 
 from nnvisu import datasets, engine
 from nnvisu import protocol as p
-from nnvisu.protocol import packed
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +39,7 @@ def handle_message(message: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         try:
-            request = p.decode_request(message)
+            request = p.decode(message)
         except p.ProtocolError as error:
             if error.request_id is None:
                 error.request_id = p.request_id(message)
@@ -51,6 +49,33 @@ def handle_message(message: dict[str, Any]) -> dict[str, Any]:
         log.exception("internal error while handling a message")
         return {"type": "error", "id": _safe_id(message), "code": "internal",
                 "message": "internal error (logged on the server)", "field": None}  # fmt: skip
+
+
+_INTERNAL = (
+    b'{"type":"error","id":null,"code":"internal","message":"internal error (logged on the '
+    b'server)","field":null}'
+)
+
+
+def handle_json(text: p.Text) -> bytes:
+    """Decode a JSON request, answer it, encode the reply. Never raises.
+
+    Messages over :data:`nnvisu.protocol.MAX_MESSAGE_BYTES` get a ``too_large`` error (with
+    the request's id when it can be read cheaply).
+    """
+    try:
+        started = time.perf_counter()
+        oversize = p.too_large(text)
+        if oversize is not None:
+            return p.encode(oversize)
+        try:
+            request = p.decode(text)
+        except p.ProtocolError as error:
+            return p.encode(error.reply())
+        return p.encode(handle_request(request, started))
+    except Exception:  # a bug: still answer, and keep the host's event loop alive
+        log.exception("internal error while handling a JSON message")
+        return _INTERNAL
 
 
 def _safe_id(message: Any) -> str | int | None:
@@ -65,42 +90,49 @@ def _builtins(reply: p.Reply) -> dict[str, Any]:
     return out
 
 
-def handle_request(request: p.Request, started: float | None = None) -> p.Reply:
+def handle_request(request: p.Request | p.Decoded, started: float | None = None) -> p.Reply:
     """Answer a decoded, validated request. Never raises.
 
     Args:
-        request: from :func:`nnvisu.protocol.decode_request`.
+        request: from :func:`nnvisu.protocol.decode` (or a Struct from
+            :func:`nnvisu.protocol.decode_request`, whose arrays are then decoded here).
         started: ``time.perf_counter()`` when the request arrived: the hard time cap
             (:data:`nnvisu.protocol.MAX_REQUEST_MS`) counts from there.
     """
     started = time.perf_counter() if started is None else started
+    rid = request.request.id if isinstance(request, _WITH_ARRAYS) else request.id
     try:
-        if isinstance(request, p.TrainStep):
+        if not isinstance(request, (*_WITH_ARRAYS, p.GenerateData, p.Info)):
+            request = p.decode_arrays(request)
+        if isinstance(request, p.TrainArrays):
             return _train_step(request, started)
-        if isinstance(request, p.InitNetwork):
+        if isinstance(request, p.InitArrays):
             return _init_network(request)
-        if isinstance(request, p.Evaluate):
+        if isinstance(request, p.EvaluateArrays):
             return _evaluate(request)
         if isinstance(request, p.GenerateData):
             return _generate_data(request)
         return _info(request)
     except p.ProtocolError as error:
-        error.request_id = request.id
+        error.request_id = rid
         return error.reply()
     except engine.DivergedError as error:
-        return p.ErrorReply(id=request.id, code="diverged", message=_diverged(request, error))
+        return p.ErrorReply(id=rid, code="diverged", message=_diverged(request, error))
     except Exception:
         log.exception("internal error while handling %s", type(request).__name__)
-        return p.ErrorReply(id=request.id, code="internal",
+        return p.ErrorReply(id=rid, code="internal",
                             message="internal error (logged on the server)")  # fmt: skip
 
 
-def _diverged(request: p.Request, error: engine.DivergedError) -> str:
-    if isinstance(request, p.TrainStep):
+_WITH_ARRAYS = (p.TrainArrays, p.InitArrays, p.EvaluateArrays)
+
+
+def _diverged(request: p.Request | p.Decoded, error: engine.DivergedError) -> str:
+    if isinstance(request, p.TrainArrays):
         return (
             f"training diverged after {error.steps} steps: the loss or the weights became "
             "infinite or NaN. Lower the learning rate (config.learning_rate is "
-            f"{request.config.learning_rate:g}) or reset the network."
+            f"{request.request.config.learning_rate:g}) or reset the network."
         )
     return "the network's outputs are infinite or NaN: reset the network"
 
@@ -128,83 +160,48 @@ def _options(config: p.Config) -> engine.TrainOptions:
     )  # fmt: skip
 
 
-_FIELDS = operator.attrgetter("x", "y", "label", "test")
-
-
-def _data(points: list[p.Point] | p.PackedPoints, regression: bool) -> engine.Data:
-    if isinstance(points, p.PackedPoints):
-        return _packed_data(points.count, points.x, points.y, points.label, points.test,
-                            regression)  # fmt: skip
-    # One pass and one array: float64 keeps every wire value exact until the float32 cast.
-    flat = chain.from_iterable(map(_FIELDS, points))
-    rows = torch.from_numpy(np.fromiter(flat, np.float64, 4 * len(points))).view(-1, 4)
-    target = rows[:, 2].float() if regression else rows[:, 2].long()
-    return engine.Data(rows[:, :2].float(), target, rows[:, 3].bool())
-
-
 @functools.lru_cache(maxsize=16)
-def _packed_data(
-    count: int, x: str, y: str, label: str, test: str | None, regression: bool
-) -> engine.Data:
-    """Tensors of packed points (validated by check()).
+def _data(points: p.Points) -> engine.Data:
+    """The engine's tensors of decoded points (zero-copy).
 
-    A cache, not state: a training loop sends the same strings every request, and the
-    tensors are only ever read.
+    A cache by identity, not state: the protocol gives the same Points for the same packed
+    strings, and the engine caches what it derives from a Data by identity in turn (features,
+    the train/test split).
     """
-    xy = np.stack([packed.f32(x, count, "data.x"), packed.f32(y, count, "data.y")], axis=1)
-    if regression:
-        target = torch.from_numpy(packed.f32(label, count, "data.label").copy())
-    else:
-        target = torch.from_numpy(packed.u8(label, count, "data.label").astype(np.int64))
-    flags = (packed.bits(test, count, "data.test") if test is not None
-             else np.zeros(count, dtype=bool))  # fmt: skip
-    return engine.Data(torch.from_numpy(xy), target, torch.from_numpy(flags.copy()))
+    return engine.Data(torch.from_numpy(points.xy), torch.from_numpy(points.target),
+                       torch.from_numpy(points.test))  # fmt: skip
 
 
-def _network(data: p.NetworkData) -> engine.Network:
-    if data.sizes is not None and data.f32 is not None:
-        sizes = tuple(data.sizes)
-        values = packed.f32(data.f32, engine.network.num_params(sizes)[1], "network.f32")
-        return engine.Network(sizes, torch.from_numpy(values.copy()))
-    assert data.weights is not None and data.biases is not None  # check() saw to it
-    return engine.Network.from_lists(data.weights, data.biases)
+def _network(params: p.Params) -> engine.Network:
+    return engine.Network(params.sizes, torch.from_numpy(params.flat))
 
 
-def _network_data(net: engine.Network, packed_form: bool = False) -> p.NetworkData:
-    if packed_form:
-        return p.NetworkData(sizes=list(net.sizes), f32=packed.encode_f32(net.flat.numpy()))
-    weights, biases = net.to_lists()
-    return p.NetworkData(weights=weights, biases=biases)
-
-
-def _state(state: p.OptimizerState) -> engine.OptimizerState:
-    buffers = {name: _network(buf).flat for name, buf in state.buffers.items()}
+def _state(state: p.State) -> engine.OptimizerState:
+    buffers = {name: torch.from_numpy(flat) for name, flat in state.buffers.items()}
     return engine.OptimizerState(state.optimizer, state.step, state.global_step, buffers)
 
 
+def _network_data(net: engine.Network, packed_form: bool) -> p.NetworkData:
+    return p.network_data(net.sizes, net.flat.numpy(), packed_form)
+
+
 def _state_data(
-    state: engine.OptimizerState, sizes: tuple[int, ...], packed_form: bool = False
+    state: engine.OptimizerState, sizes: tuple[int, ...], packed_form: bool
 ) -> p.OptimizerState:
-    buffers = {
-        name: _network_data(engine.Network(sizes, flat), packed_form)
-        for name, flat in state.buffers.items()
-    }
-    return p.OptimizerState(
-        optimizer=state.optimizer,  # type: ignore[arg-type]  # an OPTIMIZERS name
-        step=state.step,
-        global_step=state.global_step,
-        buffers=p.Buffers(**buffers),
-    )
+    buffers = {name: flat.numpy() for name, flat in state.buffers.items()}
+    return p.state_data(state.optimizer, state.step, state.global_step, buffers, sizes,
+                        packed_form)  # fmt: skip
 
 
 # Handlers.
-def _train_step(request: p.TrainStep, started: float) -> p.TrainStepResult:
+def _train_step(decoded: p.TrainArrays, started: float) -> p.TrainStepResult:
+    request = decoded.request
     config = request.config
     spec = _spec(config)
-    net = _network(request.network) if request.network else engine.init_network(spec, config.seed)
+    net = _network(decoded.network) if decoded.network else engine.init_network(spec, config.seed)
     state = engine.OptimizerState(config.optimizer)
-    if request.optimizer_state is not None:
-        state = _state(request.optimizer_state)
+    if decoded.state is not None:
+        state = _state(decoded.state)
         if state.optimizer != config.optimizer:  # other optimizer: its buffers mean nothing here
             state = state.restart(config.optimizer)
     adapted = net.sizes[-1] != spec.outputs
@@ -213,9 +210,8 @@ def _train_step(request: p.TrainStep, started: float) -> p.TrainStepResult:
         state.buffers = buffers
     deadline = started + p.MAX_REQUEST_MS / 1000
     snapshot_s = None if request.snapshot_ms is None else request.snapshot_ms / 1000
-    data = _data(request.data, spec.regression)
-    result = engine.train(spec, _options(config), net, state, data, deadline=deadline,
-                          snapshot_s=snapshot_s)  # fmt: skip
+    result = engine.train(spec, _options(config), net, state, _data(decoded.data),
+                          deadline=deadline, snapshot_s=snapshot_s)  # fmt: skip
     metrics = result.metrics
     assert metrics.train_loss is not None  # there is at least one training point
     epoch = result.batch_size / result.train_points
@@ -249,7 +245,7 @@ def _snapshot(
         global_step=snap.global_step,
         epoch=snap.global_step * epoch,
         at_ms=round(snap.at_s * 1000, 3),
-        network=_network_data(engine.Network(sizes, snap.flat), packed_form),
+        network=p.network_data(sizes, snap.flat.numpy(), packed_form),
         train_loss=m.train_loss,
         test_loss=m.test_loss,
         accuracy=m.accuracy,
@@ -257,13 +253,14 @@ def _snapshot(
     )
 
 
-def _init_network(request: p.InitNetwork) -> p.NetworkReply:
+def _init_network(decoded: p.InitArrays) -> p.NetworkReply:
+    request = decoded.request
     config = request.config
     spec = _spec(config)
-    if request.network is None:
+    if decoded.network is None:
         net = engine.init_network(spec, config.seed)
     else:
-        net = engine.transfer(_network(request.network), request.previous_features, spec,
+        net = engine.transfer(_network(decoded.network), request.previous_features, spec,
                               config.seed)  # fmt: skip
     state = engine.OptimizerState(config.optimizer)
     return p.NetworkReply(
@@ -273,12 +270,12 @@ def _init_network(request: p.InitNetwork) -> p.NetworkReply:
     )
 
 
-def _evaluate(request: p.Evaluate) -> p.EvaluateResult:
-    spec = _spec(request.config)
-    result = engine.evaluate(spec, _network(request.network), _data(request.data, spec.regression))
+def _evaluate(decoded: p.EvaluateArrays) -> p.EvaluateResult:
+    spec = _spec(decoded.request.config)
+    result = engine.evaluate(spec, _network(decoded.network), _data(decoded.data))
     m = result.metrics
     return p.EvaluateResult(
-        id=request.id,
+        id=decoded.request.id,
         train_loss=m.train_loss,
         test_loss=m.test_loss,
         accuracy=m.accuracy,

@@ -2,19 +2,32 @@
 
 Requests and replies are msgspec Structs tagged by ``"type"`` (:mod:`.messages`). Decoding
 checks types, ranges and sizes in C and rejects unknown fields everywhere (typo protection);
-then :func:`check` validates what spans fields (:mod:`.checks`). Any failure raises
-:class:`ProtocolError`, whose message names the field, the value and what is allowed
-(:mod:`.errors`). This package does not import torch. docs/protocol.md shows every message.
+then :func:`check` validates what spans fields (:mod:`.checks`), and :func:`decode` turns
+the points, networks and buffers into arrays once, whatever their wire form (:mod:`.arrays`).
+Any failure raises :class:`ProtocolError`, whose message names the field, the value and what
+is allowed (:mod:`.errors`). This package imports nothing above it (no torch, no engine, no
+dispatcher): :mod:`nnvisu.dispatch` calls it. docs/protocol.md shows every message.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import msgspec
 
+from nnvisu.protocol.arrays import (
+    Decoded,
+    EvaluateArrays,
+    InitArrays,
+    Params,
+    Points,
+    State,
+    TrainArrays,
+    network_data,
+    state_data,
+)
+from nnvisu.protocol.arrays import decode as decode_arrays
 from nnvisu.protocol.checks import check
 from nnvisu.protocol.errors import ProtocolError, from_msgspec, request_id, show
 from nnvisu.protocol.messages import (
@@ -64,17 +77,41 @@ from nnvisu.protocol.messages import (
 _JSON_DECODER = msgspec.json.Decoder(Request)
 _ANY_DECODER = msgspec.json.Decoder()
 _ENCODER = msgspec.json.Encoder()
-_INTERNAL = b'{"type":"error","id":null,"code":"internal","message":"internal error","field":null}'
 
 Text = str | bytes | bytearray | memoryview
 
 
-def decode_request(message: Text | dict[str, Any]) -> Request:
+def decode(message: Text | dict[str, Any]) -> Decoded:
     """Decode and fully validate a request (JSON text, or a dict parsed from JSON).
+
+    Its points, network and optimizer buffers come decoded into arrays, once, whatever
+    their wire form (:mod:`.arrays`).
 
     Raises:
         ProtocolError: the request is malformed; ``request_id`` is its id if that is valid.
     """
+    request = _decode_struct(message)
+    try:
+        return decode_arrays(request)
+    except ProtocolError as error:
+        error.request_id = request.id
+        raise
+
+
+def decode_request(message: Text | dict[str, Any]) -> Request:
+    """:func:`decode`, returning the request's Struct (for callers that only validate).
+
+    Raises:
+        ProtocolError: the request is malformed; ``request_id`` is its id if that is valid.
+    """
+    decoded = decode(message)
+    if isinstance(decoded, (TrainArrays, InitArrays, EvaluateArrays)):
+        return decoded.request
+    return decoded
+
+
+def _decode_struct(message: Text | dict[str, Any]) -> Request:
+    """The request's Struct, types, ranges and cross-field shapes checked."""
     if not isinstance(message, (dict, str, bytes, bytearray, memoryview)):
         raise ProtocolError("invalid", f"a message must be a JSON object, got {show(message)}")
     try:
@@ -115,26 +152,18 @@ def encode(reply: Any) -> bytes:
     return _ENCODER.encode(reply)
 
 
-def handle_json(text: Text) -> bytes:
-    """Decode a JSON request, dispatch it, encode the reply. Never raises.
+def message_size(text: Text) -> int:
+    """The size of a message in bytes (UTF-8 for text)."""
+    return len(text) if not isinstance(text, str) or text.isascii() else len(text.encode())
 
-    Messages over :data:`MAX_MESSAGE_BYTES` get a ``too_large`` error (with the request's id
-    when it can be read cheaply).
+
+def too_large(text: Text) -> ErrorReply | None:
+    """A ``too_large`` error if ``text`` is over :data:`MAX_MESSAGE_BYTES`, else None.
+
+    The error carries the request's id when it can be read cheaply.
     """
-    try:
-        from nnvisu.dispatch import handle_request  # not at the top: dispatch imports us
-
-        started = time.perf_counter()
-        size = len(text) if not isinstance(text, str) or text.isascii() else len(text.encode())
-        if size > MAX_MESSAGE_BYTES:
-            return encode(_too_large(text, size))
-        try:
-            request = decode_request(text)
-        except ProtocolError as error:
-            return encode(error.reply())
-        return encode(handle_request(request, started))
-    except Exception:  # nothing may escape into the host's event loop
-        return _INTERNAL
+    size = message_size(text)
+    return _too_large(text, size) if size > MAX_MESSAGE_BYTES else None
 
 
 class _IdOnly(msgspec.Struct):
@@ -160,5 +189,8 @@ __all__ = [
     "MAX_POINTS", "MAX_REQUEST_MS", "MAX_SEED", "MAX_STEPS", "MAX_TIME_BUDGET_MS", "NetworkData",
     "NetworkReply", "OPTIMIZER_NAMES", "OptimizerState", "PackedPoints", "Point", "ProtocolError",
     "REQUEST_TYPES", "Reply", "Request", "Snapshot", "TrainStep", "TrainStepResult", "check",
-    "decode_request", "encode", "handle_json", "request_id",
+    "Decoded", "Text", "decode_arrays", "EvaluateArrays", "InitArrays", "Params", "Points",
+    "State", "TrainArrays",
+    "decode", "decode_request", "encode", "message_size", "network_data", "request_id",
+    "state_data", "too_large",
 ]  # fmt: skip

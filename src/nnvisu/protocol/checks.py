@@ -8,14 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
 from nnvisu import datasets
-from nnvisu.protocol import packed
 from nnvisu.protocol.errors import invalid, names, show
 from nnvisu.protocol.messages import (
     BUFFER_NAMES,
-    COORD_LIMIT,
     Config,
     Evaluate,
     GenerateData,
@@ -38,14 +34,14 @@ def check(request: Request) -> None:
     if isinstance(request, (TrainStep, InitNetwork, Evaluate)):
         _check_unique(request.config.features, "config.features")
     if isinstance(request, TrainStep):
-        _check_points(request.data, request.config, need_training=True)
+        _check_points(request.data, request.config)
         sizes = request.config.sizes
         if request.network is not None:
             sizes = _check_network(request.network, request.config, adaptable=True)
         if request.optimizer_state is not None:
             _check_buffers(request.optimizer_state, sizes)
     elif isinstance(request, Evaluate):
-        _check_points(request.data, request.config, need_training=False)
+        _check_points(request.data, request.config)
         _check_network(request.network, request.config, adaptable=False)
     elif isinstance(request, InitNetwork):
         if request.previous_features is not None:
@@ -64,14 +60,9 @@ def _check_unique(features: Sequence[str], where: str) -> None:
             raise invalid(where, f"{where} must not repeat a feature: '{name}' is there {count}x")
 
 
-def num_params(sizes: Sequence[int]) -> int:
-    """Weights and biases of an MLP with these layer widths."""
-    return sum(a * b + b for a, b in zip(sizes, sizes[1:], strict=False))
-
-
-def _check_points(points: list[Point] | PackedPoints, config: Config, need_training: bool) -> None:
+def _check_points(points: list[Point] | PackedPoints, config: Config) -> None:
+    """List-form labels against the problem (packed points are checked as they are decoded)."""
     if isinstance(points, PackedPoints):
-        _check_packed_points(points, config, need_training)
         return
     classes = config.num_classes
     if config.problem == "classification" and not all(
@@ -85,30 +76,6 @@ def _check_points(points: list[Point] | PackedPoints, config: Config, need_train
                     f"data[{i}].label must be an integer class index in 0..{classes - 1} "
                     f"(config.num_classes is {classes}), got {show(point.label)}",
                 )
-    if need_training and not any(not point.test for point in points):
-        got = f"{len(points)} point(s), all with test true" if points else "no points"
-        raise invalid("data", f"data must hold a training point (test false), got {got}")
-
-
-def _check_packed_points(points: PackedPoints, config: Config, need_training: bool) -> None:
-    n = points.count
-    packed.f32(points.x, n, "data.x", COORD_LIMIT)
-    packed.f32(points.y, n, "data.y", COORD_LIMIT)
-    if config.problem == "classification":
-        classes = config.num_classes
-        labels = packed.u8(points.label, n, "data.label")
-        bad = np.flatnonzero(labels >= classes)
-        if bad.size:
-            i = int(bad[0])
-            raise invalid("data.label", f"data.label holds {int(labels[i])} at index {i}; class "
-                          f"indices must be in 0..{classes - 1} (config.num_classes is "
-                          f"{classes})")  # fmt: skip
-    else:
-        packed.f32(points.label, n, "data.label", COORD_LIMIT)
-    test = packed.bits(points.test, n, "data.test") if points.test is not None else None
-    if need_training and (n == 0 or (test is not None and bool(test.all()))):
-        got = f"{n} point(s), all with test true" if n else "no points"
-        raise invalid("data", f"data must hold a training point (test false), got {got}")
 
 
 def _check_form(net: NetworkData, where: str) -> None:
@@ -120,9 +87,7 @@ def _check_form(net: NetworkData, where: str) -> None:
         for part in ("sizes", "f32"):
             if getattr(net, part) is None:
                 raise invalid(f"{where}.{part}", f"{where}.{part} is required")
-        assert net.sizes is not None and net.f32 is not None
-        packed.f32(net.f32, num_params(net.sizes), f"{where}.f32")
-        return
+        return  # the values are checked as they are decoded (arrays.py)
     for part in ("weights", "biases"):
         if getattr(net, part) is None:
             raise invalid(f"{where}.{part}", f"{where}.{part} is required")
@@ -210,13 +175,6 @@ def _check_buffers(state: OptimizerState, sizes: tuple[int, ...]) -> None:
         _check_form(buf, where)
         if buf.f32 is not None:
             _check_packed_sizes(buf, sizes, where, "the network's sizes")
-            if name in ("exp_avg_sq", "square_avg"):
-                values = packed.f32(buf.f32, num_params(sizes), f"{where}.f32")
-                negative = np.flatnonzero(values < 0)
-                if negative.size:
-                    i = int(negative[0])
-                    raise invalid(f"{where}.f32", f"{where}.f32 must be >= 0 everywhere, got "
-                                  f"{float(values[i]):g} at index {i}")  # fmt: skip
             continue
         assert buf.weights is not None and buf.biases is not None
         for part, got in (("weights", len(buf.weights)), ("biases", len(buf.biases))):

@@ -13,7 +13,7 @@ import tornado.netutil
 import tornado.web
 
 from nnvisu import __version__
-from nnvisu.protocol import handle_json
+from nnvisu.dispatch import handle_json
 from nnvisu.server.assets import load_assets
 from nnvisu.server.errors import StartupError
 from nnvisu.server.handlers import (

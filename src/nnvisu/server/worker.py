@@ -40,7 +40,7 @@ class TorchWorker:
     """Runs protocol requests one at a time on a dedicated thread.
 
     Args:
-        handler: ``bytes -> bytes``, normally :func:`nnvisu.protocol.handle_json`
+        handler: ``bytes -> bytes``, normally :func:`nnvisu.dispatch.handle_json`
             (never raises); injectable so tests can make a step slow on purpose.
         max_in_flight: requests admitted at once (running + queued); beyond it the
             caller answers ``busy`` instead of queueing without bound.
