@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 import torch
 
-from nnvisu import datasets, engine
+from nnvisu import datasets, engine, lockstep
 from nnvisu import protocol as p
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,8 @@ def handle_request(request: p.Request | p.Decoded, started: float | None = None)
             request = p.decode_arrays(request)
         if isinstance(request, p.TrainArrays):
             return _train_step(request, started)
+        if isinstance(request, p.CompareArrays):
+            return lockstep.compare_step(request, started, handle_request)
         if isinstance(request, p.InitArrays):
             return _init_network(request)
         if isinstance(request, p.EvaluateArrays):
@@ -124,7 +126,7 @@ def handle_request(request: p.Request | p.Decoded, started: float | None = None)
                             message="internal error (logged on the server)")  # fmt: skip
 
 
-_WITH_ARRAYS = (p.TrainArrays, p.InitArrays, p.EvaluateArrays)
+_WITH_ARRAYS = (p.TrainArrays, p.CompareArrays, p.InitArrays, p.EvaluateArrays)
 
 
 def _diverged(request: p.Request | p.Decoded, error: engine.DivergedError) -> str:

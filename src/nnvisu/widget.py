@@ -25,6 +25,7 @@ import traitlets
 
 from nnvisu import datasets, export, protocol, timeline, widget_file
 from nnvisu.classroom import CONTROLS, check_classroom, classroom_state
+from nnvisu.comparison import Comparison
 from nnvisu.dispatch import handle_message
 from nnvisu.timeline import Snapshots, empty_timeline
 from nnvisu.training import (
@@ -385,6 +386,33 @@ class NNVisu(anywidget.AnyWidget):
             self.timeline, self.metrics = resumed.timeline, metrics
             # The curves follow the branch: what came after the fork belongs to the other one.
             self.history = [record for record in history if record["step"] <= step]
+
+    def compare(self, **changes: Any) -> Comparison:
+        """Start a comparison: this setup against a copy with ``changes``, same points and seed.
+
+        Both runs start fresh from ``config["seed"]`` (equal weights when the architecture
+        matches) and :meth:`Comparison.train` advances them in lockstep; each ends exactly
+        where a solo run of its own setup would.
+
+        Example:
+            >>> c = w.compare(optimizer="adam").train(steps=300)
+            >>> c.metrics[1]["test_loss"] < c.metrics[0]["test_loss"]  # did Adam win?
+
+        Args:
+            **changes: config keys for the second run, e.g. ``optimizer="adam"``,
+                ``learning_rate=0.1``, ``activation="relu"``, ``hidden_layers=[8]``,
+                ``l2=0.01``, ``batch_size=10``, ``features=["x", "y", "xy"]``.
+
+        Returns:
+            A :class:`~nnvisu.comparison.Comparison`: ``.train(steps)``, ``.metrics``,
+            ``.runs``, ``.verdict()``, ``.to_torch()``.
+
+        Raises:
+            TypeError: an unknown keyword argument.
+            ValueError: a shared setting (seed, problem, class count) or a bad value.
+        """
+        with self._lock:
+            return Comparison(self.data, self.config, changes)
 
     def to_torch(self) -> nn.Sequential:
         """Return an equivalent ``torch.nn.Sequential`` (a copy; eval mode).

@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 from nnvisu.protocol.arrays import (
+    CompareArrays,
     Decoded,
     EvaluateArrays,
     InitArrays,
@@ -51,6 +52,9 @@ from nnvisu.protocol.messages import (
     OPTIMIZER_NAMES,
     REQUEST_TYPES,
     Buffers,
+    CompareRun,
+    CompareStep,
+    CompareStepResult,
     Config,
     DataReply,
     DatasetSummary,
@@ -105,7 +109,7 @@ def decode_request(message: Text | dict[str, Any]) -> Request:
         ProtocolError: the request is malformed; ``request_id`` is its id if that is valid.
     """
     decoded = decode(message)
-    if isinstance(decoded, (TrainArrays, InitArrays, EvaluateArrays)):
+    if isinstance(decoded, (TrainArrays, CompareArrays, InitArrays, EvaluateArrays)):
         return decoded.request
     return decoded
 
@@ -189,6 +193,7 @@ __all__ = [
     "MAX_POINTS", "MAX_REQUEST_MS", "MAX_SEED", "MAX_STEPS", "MAX_TIME_BUDGET_MS", "NetworkData",
     "NetworkReply", "OPTIMIZER_NAMES", "OptimizerState", "PackedPoints", "Point", "ProtocolError",
     "REQUEST_TYPES", "Reply", "Request", "Snapshot", "TrainStep", "TrainStepResult", "check",
+    "CompareArrays", "CompareRun", "CompareStep", "CompareStepResult",
     "Decoded", "Text", "decode_arrays", "EvaluateArrays", "InitArrays", "Params", "Points",
     "State", "TrainArrays",
     "decode", "decode_request", "encode", "message_size", "network_data", "request_id",

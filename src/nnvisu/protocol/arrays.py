@@ -20,10 +20,12 @@ import numpy as np
 import numpy.typing as npt
 
 from nnvisu.protocol import packed
-from nnvisu.protocol.errors import invalid
+from nnvisu.protocol.checks import solo_step
+from nnvisu.protocol.errors import ProtocolError, in_run, invalid
 from nnvisu.protocol.messages import (
     COORD_LIMIT,
     Buffers,
+    CompareStep,
     Config,
     Evaluate,
     GenerateData,
@@ -103,8 +105,16 @@ class EvaluateArrays:
     data: Points
 
 
+@dataclass(frozen=True)
+class CompareArrays:
+    """A compare_step request: each run decoded as the train_step a solo run would send."""
+
+    request: CompareStep
+    runs: tuple[TrainArrays, ...]
+
+
 #: A request ready for the engine (generate_data and info carry no arrays).
-Decoded = TrainArrays | InitArrays | EvaluateArrays | GenerateData | Info
+Decoded = TrainArrays | CompareArrays | InitArrays | EvaluateArrays | GenerateData | Info
 
 
 def decode(request: Request) -> Decoded:
@@ -125,6 +135,16 @@ def decode(request: Request) -> Decoded:
             None if request.optimizer_state is None else state(request.optimizer_state),
             data,
         )
+    if isinstance(request, CompareStep):
+        runs = []
+        for index in range(len(request.runs)):
+            try:
+                run = decode(solo_step(request, index))
+            except ProtocolError as error:
+                raise in_run(error, index) from None
+            assert isinstance(run, TrainArrays)
+            runs.append(run)
+        return CompareArrays(request, tuple(runs))
     if isinstance(request, InitNetwork):
         net = None if request.network is None else params(request.network, "network")
         return InitArrays(request, net)

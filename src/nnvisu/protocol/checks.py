@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from nnvisu import datasets
-from nnvisu.protocol.errors import invalid, names, show
+from nnvisu.protocol.errors import ProtocolError, in_run, invalid, names, show
 from nnvisu.protocol.messages import (
     BUFFER_NAMES,
+    CompareStep,
     Config,
     Evaluate,
     GenerateData,
@@ -31,6 +32,9 @@ def check(request: Request) -> None:
     Raises:
         ProtocolError: the first problem found.
     """
+    if isinstance(request, CompareStep):
+        _check_compare(request)
+        return
     if isinstance(request, (TrainStep, InitNetwork, Evaluate)):
         _check_unique(request.config.features, "config.features")
     if isinstance(request, TrainStep):
@@ -51,6 +55,22 @@ def check(request: Request) -> None:
     elif isinstance(request, GenerateData) and request.dataset not in datasets.DATASETS:
         message = f"dataset must be one of {names(datasets.DATASETS)}, got {show(request.dataset)}"
         raise invalid("dataset", message)
+
+
+def _check_compare(request: CompareStep) -> None:
+    """Each run must be a valid train_step on the shared points; errors name the run."""
+    for index in range(len(request.runs)):
+        try:
+            check(solo_step(request, index))
+        except ProtocolError as error:
+            raise in_run(error, index) from None
+
+
+def solo_step(request: CompareStep, index: int) -> TrainStep:
+    """Run ``index`` of a compare_step as the train_step a solo run of it would send."""
+    run = request.runs[index]
+    return TrainStep(config=run.config, network=run.network, optimizer_state=run.optimizer_state,
+                     data=request.data, packed=request.packed)  # fmt: skip
 
 
 def _check_unique(features: Sequence[str], where: str) -> None:

@@ -59,6 +59,22 @@ class ProtocolError(ValueError):
                           field=self.field)  # fmt: skip
 
 
+#: The fields of a compare_step's run (errors about the shared ``data`` keep their name).
+RUN_FIELDS = ("config", "network", "optimizer_state")
+
+
+def in_run(error: ProtocolError, index: int) -> ProtocolError:
+    """``error`` about run ``index`` of a compare_step: its field and message say which run."""
+    where = f"runs[{index}]"
+    field = error.field
+    if field is not None and field.split(".")[0].split("[")[0] in RUN_FIELDS:
+        message = error.message.replace(field, f"{where}.{field}", 1)
+        if message == error.message:
+            message = f"{where}: {message}"
+        return ProtocolError(error.code, message, f"{where}.{field}", error.request_id)
+    return ProtocolError(error.code, f"{where}: {error.message}", field, error.request_id)
+
+
 def invalid(field: str, message: str) -> ProtocolError:
     """An ``invalid`` error about ``field``."""
     return ProtocolError("invalid", message, field)

@@ -230,15 +230,41 @@ class GenerateData(_Msg, tag="generate_data", tag_field="type", kw_only=True):
     test_ratio: Annotated[float, Meta(ge=0, le=0.9)] = 0.5
 
 
+class CompareRun(_Msg):
+    """One run of a ``compare_step``: its own setup and state, as a ``train_step`` carries them."""
+
+    config: Config = field(default_factory=Config)
+    network: NetworkData | None = None
+    optimizer_state: OptimizerState | None = None
+
+
+class CompareStep(_Msg, tag="compare_step", tag_field="type", kw_only=True):
+    """Train two runs on the same points in lockstep: both advance by the same step count.
+
+    ``steps`` and ``time_budget_ms`` bound the request for both runs (the runs' own
+    ``config.steps`` and ``config.time_budget_ms`` are ignored); ``packed`` and ``snapshot_ms``
+    are as in ``train_step``.
+    """
+
+    id: Id = None
+    runs: Annotated[list[CompareRun], Meta(min_length=2, max_length=2)]
+    data: Points
+    steps: Annotated[int, Meta(ge=1, le=MAX_STEPS)] = 1
+    time_budget_ms: Annotated[float, Meta(ge=1, le=MAX_TIME_BUDGET_MS)] | None = None
+    packed: bool = False
+    snapshot_ms: Annotated[float, Meta(ge=1, le=MAX_TIME_BUDGET_MS)] | None = None
+
+
 class Info(_Msg, tag="info", tag_field="type", kw_only=True):
     """What this server offers: version, datasets, names, limits."""
 
     id: Id = None
 
 
-Request = Union[TrainStep, InitNetwork, Evaluate, GenerateData, Info]  # noqa: UP007
+Request = Union[TrainStep, InitNetwork, Evaluate, GenerateData, Info, CompareStep]  # noqa: UP007
 REQUEST_TYPES: dict[Any, type[Struct]] = {
-    cls.__struct_config__.tag: cls for cls in (TrainStep, InitNetwork, Evaluate, GenerateData, Info)
+    cls.__struct_config__.tag: cls
+    for cls in (TrainStep, InitNetwork, Evaluate, GenerateData, Info, CompareStep)
 }
 
 
@@ -278,6 +304,15 @@ class TrainStepResult(
     elapsed_ms: float
     adapted: bool
     snapshots: list[Snapshot] | None = None
+
+
+class CompareStepResult(_Msg, tag="compare_step_result", tag_field="type", kw_only=True):
+    """Both runs after the same number of steps, each as a solo ``train_step`` would reply."""
+
+    id: Id = None
+    runs: list[TrainStepResult]
+    steps: int
+    elapsed_ms: float
 
 
 class NetworkReply(_Msg, tag="network", tag_field="type", kw_only=True):
@@ -338,7 +373,13 @@ class ErrorReply(_Msg, tag="error", tag_field="type", kw_only=True):
 
 
 Reply = Union[  # noqa: UP007
-    TrainStepResult, NetworkReply, EvaluateResult, DataReply, InfoResult, ErrorReply
+    TrainStepResult,
+    CompareStepResult,
+    NetworkReply,
+    EvaluateResult,
+    DataReply,
+    InfoResult,
+    ErrorReply,
 ]
 LIMITS: dict[str, float] = {
     "max_points": MAX_POINTS,
