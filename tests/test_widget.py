@@ -39,7 +39,7 @@ def recording_comms(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def w() -> NNVisu:
-    return NNVisu("moons", n=60, seed=1)
+    return NNVisu("moons", n=60, seed=1, hidden_layers=[8, 8], optimizer="adam")
 
 
 def from_view(widget: NNVisu, content: Any) -> None:
@@ -341,9 +341,9 @@ def edit(document: dict[str, Any], **changes: Any) -> dict[str, Any]:
     ("content", "match"),
     [
         ("{not json", "not JSON"),
-        ('{"format": "other"}', "not an nnvisu widget file"),
+        ('{"format": "other"}', "not an nnvisu setup"),
         ("VERSION", "version 99"),
-        ("EXTRA", "unknown keys"),
+        ("EXTRA", "unknown key"),
         ("BADNET", "network"),
         ("BADHISTORY", "history"),
     ],
@@ -354,8 +354,11 @@ def test_load_rejects_bad_files(w: NNVisu, tmp_path: Path, content: str, match: 
     variants = {
         "VERSION": edit(document, version=99),
         "EXTRA": edit(document, extra=1),
-        "BADNET": edit(document, network={"weights": [[[1.0]]], "biases": [[0.0]]}),
-        "BADHISTORY": edit(document, history={"not": "a list"}),
+        "BADNET": edit(
+            document,
+            trained={**document["trained"], "network": {"weights": [[[1.0]]], "biases": [[0.0]]}},
+        ),
+        "BADHISTORY": edit(document, trained={**document["trained"], "history": {"not": "a list"}}),
     }
     if content in variants:
         content = json.dumps(variants[content])
@@ -394,7 +397,7 @@ def test_unknown_keyword_is_a_type_error() -> None:
         ({"problem": "regression"}, "problem"),
         (
             {"num_classes": 3},
-            r"num_classes=3 is out of range for dataset 'moons': allowed \[2, 2\]",
+            r"num_classes=3 is out of range for dataset 'circle': allowed \[2, 2\]",
         ),
     ],
 )

@@ -258,7 +258,7 @@ def widget_traits(model: object, X: Any, y: Any, config: dict[str, Any]) -> dict
             raise ValueError(
                 f"{key}={config[key]!r} contradicts the model, which has {key}={derived[key]!r}"
             )
-    full = {**widget.CONFIG_DEFAULTS, **widget.WIDGET_DEFAULTS, **config, **derived}
+    full = {**widget.CONFIG_DEFAULTS, **config, **derived}
     points = [] if X is None else widget._points_from(_numpy(X), _numpy(y), 0.0, 0)
     needs = widget._config_for_points(full, points) if points else full
     if (needs["problem"], needs["num_classes"]) != (full["problem"], full["num_classes"]):

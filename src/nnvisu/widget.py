@@ -23,7 +23,7 @@ import msgspec
 import numpy as np
 import traitlets
 
-from nnvisu import datasets, export, protocol, timeline, widget_file
+from nnvisu import datasets, export, protocol, setup_doc, timeline, widget_file
 from nnvisu.classroom import CONTROLS, check_classroom, classroom_state
 from nnvisu.comparison import Comparison
 from nnvisu.dispatch import handle_message
@@ -52,25 +52,10 @@ log = logging.getLogger(__name__)
 
 _STATIC = files("nnvisu") / "static"
 
-#: Every protocol config key with the protocol's default.
+#: Every protocol config key with its default: the same defaults as the standalone page's.
 CONFIG_DEFAULTS: dict[str, Any] = msgspec.to_builtins(protocol.Config())
-
-#: The widget's own defaults where they differ from the protocol's (a livelier playground).
-WIDGET_DEFAULTS: dict[str, Any] = {
-    "hidden_layers": [8, 8],
-    "activation": "tanh",
-    "optimizer": "adam",
-    "learning_rate": 0.03,
-}
-DEFAULT_VIEW: dict[str, Any] = {
-    "show_test": True,
-    "discretize": False,
-    "tool": "add",
-    "selected_class": 0,
-    "value": 0.5,
-    "eraser_radius": 0.1,
-}
-DEFAULT_CLASSROOM: dict[str, Any] = {"hidden": [], "lock_data": False}
+DEFAULT_VIEW: dict[str, Any] = setup_doc.DEFAULT_VIEW
+DEFAULT_CLASSROOM: dict[str, Any] = setup_doc.DEFAULT_CLASSROOM
 IDLE: dict[str, str] = {"state": "idle", "message": ""}
 _MAX_TRAIN_STEPS = 10**9
 
@@ -135,10 +120,19 @@ class NNVisu(anywidget.AnyWidget):
         help='Classroom mode {"hidden": [names from NNVisu.CONTROLS], "lock_data": bool}; '
         "live: assigning it changes the views at once.",
     ).tag(sync=True)
+    pace = traitlets.Unicode(
+        setup_doc.DEFAULT_PACE["rate"],
+        help="How fast Play trains: 'step' (one optimizer step per display frame), 'epoch' "
+        "(one epoch per frame, TensorFlow Playground's pace), '10_epochs', or 'max'.",
+    ).tag(sync=True)
+    step_size = traitlets.Unicode(
+        setup_doc.DEFAULT_PACE["step_size"],
+        help="What one press of Step trains: 'step', 'epoch' or '10_epochs'.",
+    ).tag(sync=True)
 
     def __init__(
         self,
-        dataset: str | None = "moons",
+        dataset: str | None = "circle",
         *,
         n: int = 200,
         noise: float = 0.1,
@@ -147,9 +141,10 @@ class NNVisu(anywidget.AnyWidget):
         seed: int = 0,
         hide: Sequence[str] = (),
         lock_data: bool = False,
+        setup: str | Path | dict[str, Any] | None = None,
         **config: Any,
     ) -> None:
-        """Generate a dataset and initialise a network.
+        """Generate a dataset and initialise a network (or open a setup).
 
         Args:
             dataset: a name from ``nnvisu.datasets.DATASETS`` ("moons", "spiral", ...) or
@@ -163,14 +158,30 @@ class NNVisu(anywidget.AnyWidget):
             hide: classroom mode: control groups learners do not see, by name (see
                 ``NNVisu.CONTROLS``), e.g. ``["optimizer", "learning_rate", "timeline"]``.
             lock_data: classroom mode: learners cannot add, erase, generate or re-split points.
+            setup: open a setup instead: a share link from the page (``http://…#setup=…``),
+                the path of a file exported from the page or written by :meth:`save`, or a
+                setup document (a dict). It takes no other argument.
             **config: any protocol config key, e.g. ``hidden_layers=[8, 8]``,
                 ``activation="relu"``, ``optimizer="adam"``, ``learning_rate=0.03``,
                 ``batch_size=32``, ``features=["x", "y", "xy"]``, ``l2=0.001``.
 
         Raises:
-            TypeError: an unknown keyword argument (the message names it).
-            ValueError: a value out of range (the message names the field and the range).
+            TypeError: an unknown keyword argument (the message names it), or ``setup`` with
+                other arguments.
+            ValueError: a value out of range (the message names the field and the range), or
+                a bad setup link or file (the message says what is wrong).
         """
+        if setup is not None:
+            given = {"dataset": dataset != "circle", "n": n != 200, "noise": noise != 0.1,
+                     "num_classes": num_classes != 2, "test_ratio": test_ratio != 0.5,
+                     "seed": seed != 0, "hide": bool(hide), "lock_data": lock_data,
+                     **{key: True for key in config}}  # fmt: skip
+            others = [name for name, set_ in given.items() if set_]
+            if others:
+                raise TypeError(f"NNVisu(setup=...) takes no other argument, got {others}")
+            document = setup_doc.parse(setup) if isinstance(setup, dict) else setup_doc.read(setup)
+            self._open(_state_from_setup(document))
+            return
         classroom = classroom_state(hide, lock_data, names=("hide", "lock_data"))
         state = _initial_state(dataset, n, noise, num_classes, test_ratio, seed, config)
         self._open({**state, "classroom": classroom})
@@ -207,6 +218,14 @@ class NNVisu(anywidget.AnyWidget):
     @traitlets.validate("classroom")
     def _check_classroom(self, proposal: traitlets.Bunch) -> dict[str, Any]:
         return check_classroom(proposal["value"])
+
+    @traitlets.validate("pace")
+    def _check_pace(self, proposal: traitlets.Bunch) -> str:
+        return setup_doc.check_pace(proposal["value"])
+
+    @traitlets.validate("step_size")
+    def _check_step_size(self, proposal: traitlets.Bunch) -> str:
+        return setup_doc.check_step_size(proposal["value"])
 
     @traitlets.observe("playing")
     def _on_playing(self, change: dict[str, Any]) -> None:
@@ -462,26 +481,51 @@ class NNVisu(anywidget.AnyWidget):
         widget._open(traits)
         return widget
 
-    # Files.
-    def save(self, path: str | Path) -> None:
-        """Write the whole state to ``path`` as JSON (read it back with :meth:`load`).
+    # Setups and files.
+    def to_setup(self, trained: bool = True) -> dict[str, Any]:
+        """This playground as a setup document (the format of files, links and presets).
 
-        The file holds data, config, network, optimizer state, metrics, history, and the
-        dataset and view settings, with a ``format`` and a ``version`` field.
+        Args:
+            trained: include the trained network, optimizer state, metrics, history and
+                timeline; without them the setup starts from the initial weights of
+                ``config["seed"]``.
         """
         with self._lock:  # a consistent snapshot even while a run publishes
-            state = {name: getattr(self, name) for name in widget_file.TRAITS}
-        widget_file.write(Path(path), state)
+            state = {name: getattr(self, name) for name in (*widget_file.TRAITS, "pace",
+                                                            "step_size")}  # fmt: skip
+        return _setup_of(state, trained)
+
+    def share_link(self, base_url: str = "http://127.0.0.1:8765/") -> str:
+        """A link that opens this setup on the standalone page served at ``base_url``.
+
+        The link carries the setup untrained: the same points and initial weights, settings,
+        pace and classroom options (``python -m nnvisu.server`` serves the page).
+        """
+        return setup_doc.to_link(self.to_setup(trained=False), base_url)
+
+    def save(self, path: str | Path) -> None:
+        """Write the whole state to ``path`` as a setup file.
+
+        Read it back with :meth:`load`; the standalone page's Import reads it too.
+
+        The file holds config, dataset settings (and the points when they are not the
+        generator's), view, pace and classroom settings, and the trained network with its
+        optimizer state, metrics, history and timeline, with ``format`` and ``version``.
+        """
+        Path(path).write_text(setup_doc.dumps(self.to_setup(trained=True)), encoding="utf-8")
 
     @classmethod
     def load(cls, path: str | Path) -> NNVisu:
-        """Return a widget with the state saved by :meth:`save`.
+        """Return a widget with the state saved by :meth:`save` or exported from the page.
 
         Raises:
             ValueError: not an nnvisu file, a newer version, or a state that does not
                 validate (the message says what is wrong).
         """
-        state = widget_file.read(Path(path))
+        if widget_file.is_widget_file(Path(path)):  # the format before setups
+            state = widget_file.read(Path(path))
+        else:
+            state = _state_from_setup(setup_doc.read(Path(path)))
         widget = cls.__new__(cls)
         try:
             widget._open(state)
@@ -573,7 +617,7 @@ def _initial_state(
     settings = {"name": name, "n": n, "noise": noise, "num_classes": num_classes,
                 "seed": seed, "test_ratio": test_ratio}  # fmt: skip
     points, problem, classes = _generate(settings, config.get("problem", "classification"))
-    full = {**CONFIG_DEFAULTS, **WIDGET_DEFAULTS, "problem": problem, "num_classes": classes,
+    full = {**CONFIG_DEFAULTS, "problem": problem, "num_classes": classes,
             "seed": seed, **config}  # fmt: skip
     if full["problem"] != problem:
         raise ValueError(f"problem={full['problem']!r} does not fit dataset {name!r} ({problem})")
@@ -587,8 +631,49 @@ def _initial_state(
         "metrics": metrics,
         "history": _first_history(metrics),
         "timeline": empty_timeline(),
-        "dataset": settings if name is not None else {**settings, "name": "moons"},
+        "dataset": settings if name is not None else {**settings, "name": "circle"},
     }
+
+
+def _state_from_setup(document: dict[str, Any]) -> dict[str, Any]:
+    """All trait values of a widget opening a (complete, validated) setup document."""
+    config, settings, trained = document["config"], document["dataset"], document["trained"]
+    if document["points"] is not None:
+        points = [{"test": False, **point} for point in document["points"]]
+    else:
+        points, _, _ = _generate(settings, config["problem"])
+    if trained is not None:
+        network, optimizer_state = trained["network"], trained["optimizer_state"]
+        metrics, history = trained["metrics"], trained["history"]
+        snapshots = trained["timeline"]
+    else:
+        network, optimizer_state = _init_network(config, None)
+        metrics = _evaluate(config, network, points, None)
+        history, snapshots = _first_history(metrics), empty_timeline()
+    return {
+        "data": points, "config": config, "network": network,
+        "optimizer_state": optimizer_state, "metrics": metrics, "history": history,
+        "timeline": snapshots, "dataset": settings, "view": document["view"],
+        "classroom": document["classroom"], "pace": document["pace"]["rate"],
+        "step_size": document["pace"]["step_size"],
+    }  # fmt: skip
+
+
+def _setup_of(state: dict[str, Any], trained: bool) -> dict[str, Any]:
+    """The setup document of the widget traits in ``state``."""
+    settings, config, points = state["dataset"], state["config"], state["data"]
+    if settings.get("name") in datasets.DATASETS:
+        generated, _, _ = _generate(settings, config["problem"])
+        if generated == points:  # the generator's own points: the link carries its settings
+            points = None
+    document = {
+        "format": setup_doc.FORMAT, "version": setup_doc.VERSION, "config": config,
+        "dataset": settings, "points": points, "view": {**DEFAULT_VIEW, **state["view"]},
+        "pace": {"rate": state["pace"], "step_size": state["step_size"]},
+        "classroom": state["classroom"],
+        "trained": {name: state[name] for name in setup_doc.TRAINED_KEYS} if trained else None,
+    }  # fmt: skip
+    return setup_doc.parse(document)
 
 
 def _generate(settings: dict[str, Any], problem: str) -> tuple[list[dict[str, Any]], str, int]:

@@ -1,4 +1,4 @@
-"""The file of ``NNVisu.save`` / ``NNVisu.load``: the widget's whole state as one JSON object."""
+"""The widget files ``NNVisu.save`` wrote before setups (:mod:`nnvisu.setup_doc`); still read."""
 
 from __future__ import annotations
 
@@ -21,6 +21,16 @@ def write(path: Path, state: dict[str, Any]) -> None:
     """Write the traits in ``state`` to ``path`` with the format name and version."""
     document = {"format": FORMAT, "version": VERSION, **{name: state[name] for name in TRAITS}}
     path.write_text(json.dumps(document, allow_nan=False), encoding="utf-8")
+
+
+def is_widget_file(path: Path) -> bool:
+    """True if ``path`` holds this older format (a cheap look at its start)."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(200)
+    except OSError:
+        return False
+    return f'"format": "{FORMAT}"'.encode() in head or f'"format":"{FORMAT}"'.encode() in head
 
 
 def read(path: Path) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import errno
 import logging
 import socket
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import tornado.httpserver
 import tornado.netutil
@@ -25,6 +26,7 @@ from nnvisu.server.handlers import (
 )
 from nnvisu.server.limits import Limits
 from nnvisu.server.origin import OriginPolicy
+from nnvisu.server.preset import inject
 from nnvisu.server.worker import Handler, TorchWorker
 
 log = logging.getLogger("nnvisu.server")
@@ -34,14 +36,18 @@ def make_state(
     limits: Limits | None = None,
     allow_origins: Iterable[str] = (),
     handler: Handler = handle_json,
+    preset: dict[str, Any] | None = None,
 ) -> ServerState:
-    """Build what one process's handlers share (worker thread, limits, origin policy, assets)."""
+    """Build what one process's handlers share (worker thread, limits, origin policy, assets).
+
+    ``preset``: a classroom setup (server/preset.py) the page starts every new visitor from.
+    """
     limits = limits or Limits()
     return ServerState(
         limits=limits,
         policy=OriginPolicy(allow_origins),
         worker=TorchWorker(handler, limits.max_in_flight),
-        assets=load_assets(),
+        assets=inject(load_assets(), preset),
         version=__version__,
     )
 

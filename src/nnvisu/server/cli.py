@@ -9,14 +9,18 @@ import os
 import signal
 import webbrowser
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import tornado.ioloop
 import tornado.log
 
+from nnvisu.classroom import CONTROLS
 from nnvisu.server.app import Server, make_state
 from nnvisu.server.errors import BadOrigin, ConfigError, StartupError
 from nnvisu.server.limits import Limits
 from nnvisu.server.origin import OriginPolicy
+from nnvisu.server.preset import build_preset
 from nnvisu.server.supervisor import Supervisor, reserve_port, worker_command
 
 log = logging.getLogger("nnvisu.server")
@@ -58,6 +62,26 @@ def build_parser() -> argparse.ArgumentParser:
         default=Limits.max_in_flight,
         help=f"requests admitted per process before 'busy' (default {Limits.max_in_flight})",
     )
+    parser.add_argument(
+        "--preset",
+        metavar="FILE",
+        help="classroom mode: every new visitor (and Start over) begins from this setup file "
+        "(exported from the page or written by NNVisu.save), with its hidden controls and lock",
+    )
+    parser.add_argument(
+        "--hide",
+        nargs="+",
+        default=[],
+        metavar="NAME",
+        help="classroom mode: hide these controls from every visitor (names: "
+        + ", ".join(CONTROLS)
+        + ")",
+    )
+    parser.add_argument(
+        "--lock-data",
+        action="store_true",
+        help="classroom mode: visitors cannot add, erase, generate or re-split points",
+    )
     parser.add_argument("--open", action="store_true", help="open the page in a web browser")
     parser.add_argument(
         "--log-level", default="info", choices=["debug", "info", "warning", "error"]
@@ -77,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         limits = Limits(max_in_flight=args.max_in_flight)
         OriginPolicy(args.allow_origin)  # fail now, not at the first handshake
+        preset = build_preset(args.preset, args.hide, args.lock_data)
         if args.workers < 1:
             raise ConfigError(f"--workers must be >= 1, got {args.workers}")
         if not 0 <= args.port < 65536:
@@ -87,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.workers > 1:
             return _supervise(args, limits)
-        return asyncio.run(_serve(args, limits))
+        return asyncio.run(_serve(args, limits, preset))
     except (ConfigError, StartupError) as exc:
         log.error("%s", exc)
         return 1
@@ -111,10 +136,9 @@ def _browsable(url: str, host: str) -> str:
     return url.replace("0.0.0.0", "127.0.0.1").replace("[::]", "[::1]")
 
 
-async def _serve(args: argparse.Namespace, limits: Limits) -> int:
-    server = Server(
-        make_state(limits, args.allow_origin), args.host, args.port, reuse_port=args.reuse_port
-    )
+async def _serve(args: argparse.Namespace, limits: Limits, preset: dict[str, Any] | None) -> int:
+    state = make_state(limits, args.allow_origin, preset=preset)
+    server = Server(state, args.host, args.port, reuse_port=args.reuse_port)
     server.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -161,6 +185,12 @@ def _supervise(args: argparse.Namespace, limits: Limits) -> int:
     base += ["--max-in-flight", str(args.max_in_flight), "--log-level", args.log_level]
     for origin in args.allow_origin:
         base += ["--allow-origin", origin]
+    if args.preset is not None:
+        base += ["--preset", str(Path(args.preset).resolve())]
+    if args.hide:
+        base += ["--hide", *args.hide]
+    if args.lock_data:
+        base += ["--lock-data"]
     supervisor = Supervisor(
         args.workers,
         worker_command(base),
