@@ -82,3 +82,10 @@ def test_browser_benchmark_measures_both_hosts_and_plain_torch() -> None:
         row = out["targets"][f"{host}/tfp"]
         assert row["target"] == {"epochs_per_s": 300, "map_fps": 55}
         assert row["page_steps_over_plain_torch"] > 0
+
+
+def test_watch_benchmark_compares_a_watched_loop_with_the_plain_one() -> None:
+    out = run("watch.py", "--quick")
+    assert out["plain_steps_per_s"]["best"] > 0 and out["watched_steps_per_s"]["best"] > 0
+    assert out["evaluations_per_run"] >= 1 and out["bytes_sent_per_run"] > 0
+    assert 0 < out["update_share_median"] < 1

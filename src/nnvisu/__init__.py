@@ -1,7 +1,8 @@
 """nnvisu: an interactive neural-network playground that trains a real PyTorch model.
 
 The public surface is small: :class:`NNVisu` (the Jupyter widget), :func:`handle_message`
-(the one protocol dispatcher both hosts use), :mod:`nnvisu.datasets` and ``__version__``.
+(the one protocol dispatcher both hosts use), :func:`watch` (a live view of your own model in
+your own training loop), :mod:`nnvisu.datasets` and ``__version__``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from nnvisu import datasets
     from nnvisu.dispatch import handle_message
+    from nnvisu.watcher import watch
     from nnvisu.widget import NNVisu
 
 try:
@@ -20,7 +22,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0"
 
-__all__ = ["NNVisu", "__version__", "datasets", "handle_message"]
+__all__ = ["NNVisu", "__version__", "datasets", "handle_message", "watch"]
 
 # Imported on first use (PEP 562): the server's supervisor process and `--help` need neither
 # torch nor anywidget, which cost ~250 MB and seconds to import.
@@ -28,6 +30,7 @@ _LAZY = {
     "NNVisu": "nnvisu.widget",
     "handle_message": "nnvisu.dispatch",
     "datasets": "nnvisu.datasets",
+    "watch": "nnvisu.watcher",
 }
 
 
