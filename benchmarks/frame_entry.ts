@@ -5,7 +5,8 @@ import { gridFor } from "../js/src/nn/gridCache";
 import { blendClasses, type RGB } from "../js/src/ui/colors";
 import { mountChart } from "../js/src/ui/chart";
 import { mountNetwork } from "../js/src/ui/network";
-import { flushTimeline, mountTimeline, readTimeline, recordReply } from "../js/src/ui/timeline";
+import { readTimeline, TimelineWriter } from "../js/src/timelineLog";
+import { mountTimeline } from "../js/src/ui/timeline";
 import { resumeFrom } from "../js/src/history";
 import { colouringFor, paintMap } from "../js/src/ui/network/maps";
 import { DEFAULT_CONFIG, type HistoryEntry, type WidgetModel } from "../js/src/state";
@@ -247,10 +248,11 @@ async function timelineBench(replies: number) {
   const r = rng(5);
   let current = net;
   const times: number[] = [];
+  const writer = new TimelineWriter(model as unknown as WidgetModel);
   for (let i = 1; i <= replies; i++) {
     current = nudge(current, r);
     const start = performance.now();
-    recordReply(model as unknown as WidgetModel, { global_step: i * 25, network: current, train_loss: 1 / i, test_loss: null });
+    writer.record({ global_step: i * 25, network: current, train_loss: 1 / i, test_loss: null });
     times.push(performance.now() - start);
   }
   await nextFrame();
@@ -268,12 +270,13 @@ async function scene(kind: string) {
   let current = net;
   const r = rng(9);
   const m = model as unknown as WidgetModel;
+  const writer = new TimelineWriter(m);
   const train = (from: number, to: number) => {
     for (let i = from; i <= to; i++) {
       current = nudge(current, r);
-      recordReply(m, { global_step: i * 60, network: current, train_loss: 0.7 / Math.sqrt(i), test_loss: null });
+      writer.record({ global_step: i * 60, network: current, train_loss: 0.7 / Math.sqrt(i), test_loss: null });
     }
-    flushTimeline(m);
+    writer.flush();
   };
   train(1, 300);
   // Two branches, to show the fork marks.

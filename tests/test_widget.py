@@ -146,6 +146,20 @@ def test_play_in_a_view_stops_a_python_run(w: NNVisu) -> None:
     assert w.status == {"state": "training", "message": ""}  # the playing view's, untouched
 
 
+def test_the_traits_a_view_streams_are_not_echoed_back(w: NNVisu) -> None:
+    # ipywidgets echoes each value a view saves; by the time it arrives the view shows a newer
+    # one. The streamed traits are not echoed, so a change the view sees there is a real one.
+    network = {"weights": [[[0.5, 0.5]]], "biases": [[0.0]]}
+    streamed = {"network": network, "optimizer_state": {}, "history": [],
+                "metrics": {**w.metrics, "global_step": 7}, "timeline": w.timeline}  # fmt: skip
+    update_from_view(w, **streamed, status={"state": "training", "message": ""})
+    assert w.network == network and w.metrics["global_step"] == 7  # the kernel has them
+    echoes = [m["data"]["state"] for m in w.comm.sent if m["data"].get("method") == "echo_update"]
+    assert echoes == [{"status": {"state": "training", "message": ""}}]
+    updates = [m["data"]["state"] for m in w.comm.sent if m["data"].get("method") == "update"]
+    assert not any(set(state) & set(streamed) for state in updates)  # nor sent back as updates
+
+
 # Data.
 def test_set_data_numpy_round_trip(w: NNVisu) -> None:
     X = np.array([[0.1, 0.2], [-0.5, 0.5], [0.9, -0.9], [0.0, 0.0]])

@@ -18,18 +18,8 @@ import {
   unpackOptimizerState,
   usableOptimizerState,
 } from "./payload";
-import {
-  readConfig,
-  readData,
-  readHistory,
-  type HistoryEntry,
-  type OptimizerState,
-  type Point,
-  type Status,
-  type Traits,
-  type WidgetModel,
-} from "./state";
-import { flushTimeline, recordReply } from "./ui/timeline";
+import { readConfig, readData, readHistory, type OptimizerState, type Point, type Status, type WidgetModel } from "./state";
+import { TimelineWriter } from "./timelineLog";
 
 /** Trait pushes to the kernel while playing are at most this frequent (each sends the network,
  *  optimizer state, metrics and the whole history: in a notebook every push is parsed by the
@@ -146,13 +136,11 @@ export class TrainingLoop {
   /** The newest trained state (the next request continues from it), ahead of the display. */
   private head: { network: NetworkJSON; optimizerState: OptimizerState } | null = null;
   /** The network this loop last put in the trait (or, before it showed any, the one its
-   *  training started from): anything else there is someone's edit... */
+   *  training started from): anything else there is someone's edit. The kernel sends no echo
+   *  of what a view saves for the traits this loop streams (widget.py tags them
+   *  echo_update=False), so a change there is never an older copy of our own. */
   private shown: NetworkJSON | null = null;
-  /** ...or the kernel echoing what we saved a moment ago (ipywidgets' echo_update sends each
-   *  saved value back, by then older than what is shown): those are ours, not edits. */
-  private saved: { network: NetworkJSON; history: HistoryEntry[] }[] = [];
-  /** The loss curve as this loop extends it (a stale echo must not drop its newest points). */
-  private history: HistoryEntry[] | null = null;
+  private readonly timeline: TimelineWriter;
   /** Frames still to show, oldest first. */
   private queue: Frame[] = [];
   private cancelTick: (() => void) | null = null;
@@ -170,16 +158,6 @@ export class TrainingLoop {
     // Another view or Python (w.stop()) switched `playing` off: stop, keep what arrives.
     if (!this.model.get("playing") && this.running) this.halt({ state: "idle", message: "" }, false);
   };
-  /** The metrics last shown: an older step arriving in the trait is the kernel's echo of a
-   *  save, and the counters should not jump back for a frame. */
-  private shownMetrics: Traits["metrics"] | null = null;
-  private readonly onMetrics = () => {
-    const shown = this.shownMetrics;
-    const now = this.model.get("metrics");
-    if (shown && now !== shown && this.running && this.showsOurs() && (now?.global_step ?? 0) < shown.global_step) {
-      this.model.set("metrics", shown);
-    }
-  };
 
   constructor(
     private readonly model: WidgetModel,
@@ -188,8 +166,8 @@ export class TrainingLoop {
   ) {
     this.now = hooks.now ?? (() => performance.now());
     this.frame = hooks.frame ?? defaultFrame;
+    this.timeline = new TimelineWriter(model, this.now);
     model.on("change:playing", this.onPlaying);
-    model.on("change:metrics", this.onMetrics);
   }
 
   /** True while this view runs the loop (the `playing` trait may be true because of another view). */
@@ -234,7 +212,6 @@ export class TrainingLoop {
     this.disposed = true;
     this.stopPlayback();
     this.model.off("change:playing", this.onPlaying);
-    this.model.off("change:metrics", this.onMetrics);
     this.clearTimer("retryTimer");
     this.clearTimer("saveTimer");
   }
@@ -251,19 +228,9 @@ export class TrainingLoop {
     }, ms);
   }
 
-  /** Is the trait's network the one this loop put there (or an equal copy), or the echo of
-   *  one it saved? */
+  /** Is the trait's network the one this loop put there (or an equal copy)? */
   private showsOurs(): boolean {
-    const trait = this.model.get("network");
-    if (this.shown !== null && sameNetwork(trait, this.shown)) return true;
-    return this.saved.some((s) => sameNetwork(trait, s.network));
-  }
-
-  /** The history to extend: ours, unless someone else replaced the trait (not an echo). */
-  private currentHistory(): HistoryEntry[] {
-    const trait = readHistory(this.model);
-    if (this.history === null || trait === this.history) return trait;
-    return this.saved.some((s) => sameHistory(trait, s.history)) ? this.history : trait;
+    return this.shown !== null && sameNetwork(this.model.get("network"), this.shown);
   }
 
   private async send(steps: number, budgetMs: number | null): Promise<void> {
@@ -424,8 +391,6 @@ export class TrainingLoop {
 
   private dropHead(): void {
     this.head = null;
-    this.history = null;
-    this.saved = [];
     this.stopPlayback();
   }
 
@@ -437,20 +402,18 @@ export class TrainingLoop {
     m.set("network", f.network);
     if (f.optimizerState) m.set("optimizer_state", f.optimizerState);
     const metrics = { train_loss: f.train_loss, test_loss: f.test_loss, accuracy: f.accuracy, test_accuracy: f.test_accuracy };
-    this.shownMetrics = { ...metrics, global_step: f.global_step, epoch: f.epoch };
-    m.set("metrics", this.shownMetrics);
+    m.set("metrics", { ...metrics, global_step: f.global_step, epoch: f.epoch });
     // A request's final state: the loss curve and the timeline take one point per request
     // (snapshots move the maps and the counters; redrawing the curves 60 times a second would
     // cost more than it shows).
     const finals = [...skipped, f].filter((frame) => frame.optimizerState);
     if (finals.length > 0) {
-      let history = this.currentHistory();
+      let history = readHistory(m);
       for (const g of finals) {
         const point = { train_loss: g.train_loss, test_loss: g.test_loss, accuracy: g.accuracy, test_accuracy: g.test_accuracy };
         history = appendHistory(history, { step: g.global_step, ...point });
-        recordReply(m, { global_step: g.global_step, network: g.network, train_loss: g.train_loss, test_loss: g.test_loss });
+        this.timeline.record({ global_step: g.global_step, network: g.network, train_loss: g.train_loss, test_loss: g.test_loss });
       }
-      this.history = history;
       m.set("history", history);
     }
     // Training works again: an old error no longer describes the state.
@@ -467,7 +430,7 @@ export class TrainingLoop {
     this.flushPlayback();
     if (writePlaying) this.model.set("playing", false);
     this.model.set("status", status);
-    flushTimeline(this.model);
+    this.timeline.flush();
     this.save();
   }
 
@@ -480,10 +443,6 @@ export class TrainingLoop {
   private save(): void {
     this.clearTimer("saveTimer");
     this.lastSave = this.now();
-    if (this.shown !== null && sameNetwork(this.model.get("network"), this.shown)) {
-      this.saved.push({ network: this.shown, history: readHistory(this.model) });
-      if (this.saved.length > 4) this.saved.shift();
-    }
     this.model.save_changes();
   }
 
@@ -492,15 +451,6 @@ export class TrainingLoop {
     if (t !== null) clearTimeout(t);
     this[which] = null;
   }
-}
-
-/** Equal loss curves, cheaply: an echo is an exact copy of one we saved. */
-function sameHistory(a: readonly HistoryEntry[], b: readonly HistoryEntry[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  if (a.length === 0) return true;
-  const [x, y] = [a[a.length - 1], b[b.length - 1]];
-  return a[0].step === b[0].step && x.step === y.step && x.train_loss === y.train_loss;
 }
 
 function parameterCount(net: NetworkJSON): number {

@@ -1,8 +1,8 @@
-// The widget's synced state: one TypeScript interface mirroring the Python traits (see the
-// contract's trait list), the model API both hosts provide, and defaults for missing keys.
+// The widget's synced state: one TypeScript interface mirroring the Python traits (declared and
+// documented in src/nnvisu/widget.py), the model API both hosts provide, and defaults for
+// missing keys.
 import type { ModelConfig, NetworkJSON } from "./nn/forward";
 import type { Timeline } from "./history";
-import type { Classroom } from "./ui/classroom";
 
 export type Problem = "classification" | "regression";
 
@@ -107,6 +107,14 @@ export interface ViewSettings {
   /** Label of new points in regression. */
   value: number;
   eraser_radius: number;
+}
+
+/** Classroom mode (the `classroom` trait): a teacher hides control groups and can lock the data. */
+export interface Classroom {
+  /** data-control names to hide (src/nnvisu/classroom.py lists them). */
+  hidden: string[];
+  /** Learners cannot edit, generate or re-split the points. */
+  lock_data: boolean;
 }
 
 export interface Traits {

@@ -1,6 +1,9 @@
 // A fake anywidget model: the same get/set/on/off/save_changes/send surface, recording what the
-// frontend sends and saves, with `reply` to play the kernel.
+// frontend sends and saves, with `reply` to play the kernel. Like Backbone (which ipywidgets'
+// models are), `set` always stores the value but fires "change:<key>" (then "change") only when
+// the value differs BY VALUE: setting an equal copy is silent.
 import { emptyTimeline } from "../src/history";
+import { deepEqual } from "../src/host/model";
 import { networkOf, type PackedNetwork } from "../src/payload";
 import { DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_METRICS, DEFAULT_VIEW, type Traits, type WidgetModel } from "../src/state";
 
@@ -51,7 +54,9 @@ export class FakeModel implements WidgetModel {
   set<K extends keyof Traits>(key: K, value: Traits[K]): void {
     const old = this.state[key];
     this.state[key] = value;
-    if (old !== value) this.emit(`change:${key}`);
+    if (deepEqual(old, value)) return;
+    this.emit(`change:${key}`, this, value);
+    this.emit("change", this);
   }
 
   on(event: string, callback: Listener): void {

@@ -1,4 +1,4 @@
-// The loop's snapshot playback and its tolerance of the kernel's echoes, against a fake model
+// The loop's snapshot playback and how it tells its own frames from others' changes, against a fake model
 // with a fake clock and display frames.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { TrainingLoop } from "../src/loop";
@@ -140,25 +140,37 @@ describe("snapshot playback", () => {
     expect(networkOf(last().network as PackedNetwork)).toEqual(edited); // training goes on from the edit
   });
 
-  it("treats the kernel echoing a saved network as its own, not as an edit", async () => {
+  it("takes a change from elsewhere as real: an older network there is followed, not guessed to be an echo", async () => {
+    // The kernel sends no echo of the traits the loop streams (widget.py: echo_update=False),
+    // so an older network arriving (Python restoring a snapshot) is someone's change.
     loop.play();
     await answerWithSnapshots(2, 100);
     playOut();
-    loop["save"](); // what the throttled save does while playing
-    const saved = structuredClone(model.get("network"));
-    const savedHistory = structuredClone(model.get("history"));
-    const savedMetrics = structuredClone(model.get("metrics"));
-    const next = await answerWithSnapshots(2, 100, 30);
+    const older = structuredClone(model.get("network"));
+    await answerWithSnapshots(2, 100, 30);
     playOut();
-    // ipywidgets' echo_update: the older saved values come back from the kernel.
-    model.set("network", saved);
-    model.set("history", savedHistory);
-    model.set("metrics", savedMetrics);
-    expect(model.get("metrics").global_step).toBe(60); // the counter does not jump back
-    await answerWithSnapshots(2, 100, 60); // not dropped:
+    model.set("network", older);
+    model.set("history", []);
+    await answerWithSnapshots(2, 100, 60); // continued the replaced network: dropped
     playOut();
-    expect(model.get("metrics").global_step).toBe(90);
-    expect(model.get("history").map((h) => h.step)).toEqual([30, 60, 90]); // nothing lost
-    expect(networkOf(requests()[2].network as PackedNetwork)).toEqual(next);
+    expect(model.get("network")).toEqual(older);
+    expect(model.get("history")).toEqual([]);
+    expect(networkOf(last().network as PackedNetwork)).toEqual(older); // training goes on from it
+    await answerWithSnapshots(2, 100, 5);
+    playOut();
+    expect(model.get("history").map((h) => h.step)).toEqual([35]); // the new curve, not the old one
+  });
+
+  it("an equal copy of the shown network is still its own (no change event, nothing dropped)", async () => {
+    loop.play();
+    await answerWithSnapshots(2, 100);
+    playOut();
+    const changes = vi.fn();
+    model.on("change:network", changes);
+    model.set("network", structuredClone(model.get("network")));
+    expect(changes).not.toHaveBeenCalled(); // Backbone compares by value
+    await answerWithSnapshots(2, 100, 30);
+    playOut();
+    expect(model.get("history").map((h) => h.step)).toEqual([30, 60]);
   });
 });

@@ -185,7 +185,7 @@ describe("TrainingLoop", () => {
     expect(sent(lastRequest().network)).toEqual(replaced);
   });
 
-  it("accepts a result when the network was only replaced by an equal copy (kernel echo)", async () => {
+  it("accepts a result when the network was only replaced by an equal copy", async () => {
     loop.play();
     model.set("network", structuredClone(model.get("network")));
     await answer();

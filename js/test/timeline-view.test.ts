@@ -1,11 +1,12 @@
 // @vitest-environment jsdom
 // The timeline view: seeking previews snapshots without touching the network trait, Live
-// returns, Resume branches the run; recordReply writes the trait only when a snapshot is due.
+// returns, Resume branches the run; the TimelineWriter writes the trait only when a snapshot is due.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { emptyTimeline, recordSnapshot, resumeFrom, type Timeline } from "../src/history";
 import type { NetworkJSON } from "../src/nn/forward";
 import { PREVIEW_NETWORK } from "../src/ui/network/events";
-import { epochAt, flushTimeline, mountTimeline, nearestTick, readTimeline, recordReply, tickPositions } from "../src/ui/timeline";
+import { readTimeline, TimelineWriter } from "../src/timelineLog";
+import { epochAt, mountTimeline, nearestTick, tickPositions } from "../src/ui/timeline";
 import { FakeModel, smallNetwork } from "./fakeModel";
 import { flushFrames, installDomStubs, raw, unmountView, widgetRoot } from "./network-dom";
 
@@ -145,9 +146,18 @@ describe("timeline view", () => {
   });
 });
 
-describe("recordReply", () => {
-  const rec = (m: FakeModel, step: number, now: number) =>
-    recordReply(m, { global_step: step, network: tagged(step), train_loss: 0.5, test_loss: null }, now);
+describe("TimelineWriter", () => {
+  let clock = 0;
+  const writers = new WeakMap<FakeModel, TimelineWriter>();
+  const writer = (m: FakeModel): TimelineWriter => {
+    if (!writers.has(m)) writers.set(m, new TimelineWriter(m, () => clock));
+    return writers.get(m)!;
+  };
+  const rec = (m: FakeModel, step: number, now: number) => {
+    clock = now;
+    writer(m).record({ global_step: step, network: tagged(step), train_loss: 0.5, test_loss: null });
+  };
+  const flushTimeline = (m: FakeModel) => writer(m).flush();
 
   it("writes the trait at most once a second, and flushTimeline writes what is held back", () => {
     const m = new FakeModel();

@@ -74,6 +74,11 @@ class NNVisu(anywidget.AnyWidget):
         True
     """
 
+    # The traits a view's training loop streams (network, optimizer_state, metrics, history,
+    # timeline) are tagged echo_update=False: ipywidgets would otherwise send each value a
+    # view saves back to it, by then older than what the view shows. Without the echo, any
+    # change a view sees to them is a real one (Python's, or another view's).
+
     #: Control names for ``hide=`` and the ``classroom`` trait (the views' control groups).
     CONTROLS: ClassVar[tuple[str, ...]] = CONTROLS
 
@@ -88,17 +93,17 @@ class NNVisu(anywidget.AnyWidget):
     ).tag(sync=True)
     network = traitlets.Dict(
         help='{"weights", "biases"}: Linear layers in torch layout (weights out x in).'
-    ).tag(sync=True)
+    ).tag(sync=True, echo_update=False)
     optimizer_state = traitlets.Dict(
         help="Optimizer buffers, its step count and global_step (which also drives the RNG)."
-    ).tag(sync=True)
+    ).tag(sync=True, echo_update=False)
     metrics = traitlets.Dict(
         help="Latest train/test loss and accuracy (null when unknown), global_step, epoch."
-    ).tag(sync=True)
+    ).tag(sync=True, echo_update=False)
     history = traitlets.List(
         traitlets.Dict(),
         help="Loss/accuracy records by step, decimated to at most 2000 entries.",
-    ).tag(sync=True)
+    ).tag(sync=True, echo_update=False)
     status = traitlets.Dict(
         IDLE, help='{"state": "idle" | "training" | "error", "message"}: what the trainer does.'
     ).tag(sync=True)
@@ -114,7 +119,7 @@ class NNVisu(anywidget.AnyWidget):
     timeline = traitlets.Dict(
         help='Weight snapshots of the run(s) {"interval", "branch", "snapshots"} (seekable; '
         "read them with NNVisu.snapshots, resume with NNVisu.restore)."
-    ).tag(sync=True)
+    ).tag(sync=True, echo_update=False)
     classroom = traitlets.Dict(
         DEFAULT_CLASSROOM,
         help='Classroom mode {"hidden": [names from NNVisu.CONTROLS], "lock_data": bool}; '

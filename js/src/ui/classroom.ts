@@ -5,15 +5,8 @@
  * the controls toggle `hidden` themselves (e.g. Momentum only for SGD and RMSprop), and
  * neither must undo the other.
  */
-import type { WidgetModel } from "../state";
+import type { Classroom, WidgetModel } from "../state";
 import "./classroom.css";
-
-export interface Classroom {
-  /** data-control names to hide. */
-  hidden: string[];
-  /** Learners cannot edit, generate or re-split the points. */
-  lock_data: boolean;
-}
 
 /** Control groups that change the data: disabled while the data is locked. */
 const DATA_CONTROLS: readonly string[] = ["dataset", "noise", "points", "classes", "test_ratio", "problem"];
@@ -24,7 +17,7 @@ const LOCK_MARK = "data-nnv-locked";
 const HIDE_MARK = "data-nnv-classroom-hidden";
 
 function readClassroom(model: WidgetModel): Classroom {
-  const v = (model as WidgetModel & { get(key: "classroom"): unknown }).get("classroom");
+  const v: unknown = model.get("classroom");
   const c = typeof v === "object" && v !== null ? (v as Record<string, unknown>) : {};
   const hidden = Array.isArray(c.hidden) ? c.hidden.filter((h): h is string => typeof h === "string") : [];
   return { hidden, lock_data: c.lock_data === true };

@@ -7,73 +7,14 @@
  * While training, the strip is redrawn at most every REDRAW_GAP_MS and the texts and controls
  * are written only when they change.
  */
-import {
-  type Snapshot,
-  type Timeline,
-  type TrainingReply,
-  asTimeline,
-  branchLanes,
-  lastOfBranch,
-  lineage,
-  recordSnapshot,
-  resumeFrom,
-} from "../history";
+import { type Snapshot, branchLanes, lastOfBranch, lineage, resumeFrom } from "../history";
 import { REDRAW_GAP_MS, Redraw, setAttr, setText } from "../chart/redraw";
 import { formatCount, formatStep, formatValue } from "../chart/scale";
 import { networkMatches } from "../nn/forward";
 import { type Point, type WidgetModel, readConfig, readData, readHistory, readMetrics } from "../state";
+import { readTimeline } from "../timelineLog";
 import { PREVIEW_NETWORK, type PreviewDetail, emit } from "./network/events";
 import "./timeline.css";
-
-/** The model with the Issue-4 `timeline` trait. */
-type TimelineModel = WidgetModel & {
-  get(key: "timeline"): unknown;
-  set(key: "timeline", value: Timeline): void;
-};
-
-export function readTimeline(model: WidgetModel): Timeline {
-  return asTimeline((model as TimelineModel).get("timeline"));
-}
-
-/** The timeline trait is written at most this often while training: each write sends it whole. */
-export const TIMELINE_WRITE_MS = 1000;
-
-interface Pending {
-  timeline: Timeline;
-  /** The trait value last written here: anything else means someone replaced it (a resume). */
-  written: unknown;
-  at: number;
-}
-const pending = new WeakMap<WidgetModel, Pending>();
-
-/**
- * Record a train_step reply (for the training loop, right after it applies the reply and before
- * it saves). Snapshots accumulate locally and reach the trait at most every TIMELINE_WRITE_MS;
- * call flushTimeline when training stops so the last ones are not held back.
- */
-export function recordReply(model: WidgetModel, reply: TrainingReply, now = performance.now()): void {
-  const m = model as TimelineModel;
-  let p = pending.get(model);
-  if (!p || m.get("timeline") !== p.written) {
-    p = { timeline: readTimeline(model), written: m.get("timeline"), at: -Infinity };
-    pending.set(model, p);
-  }
-  p.timeline = recordSnapshot(p.timeline, reply);
-  if (now - p.at >= TIMELINE_WRITE_MS) flush(m, p, now);
-}
-
-/** Write snapshots recordReply is still holding back (e.g. when training pauses). */
-export function flushTimeline(model: WidgetModel): void {
-  const p = pending.get(model);
-  if (p && (model as TimelineModel).get("timeline") === p.written) flush(model as TimelineModel, p, performance.now());
-}
-
-function flush(m: TimelineModel, p: Pending, now: number): void {
-  if (p.timeline === p.written) return;
-  p.at = now;
-  p.written = p.timeline;
-  m.set("timeline", p.timeline);
-}
 
 /** A snapshot's identity across decimation (indices shift, (branch, step) does not). */
 interface SnapshotKey {
@@ -199,7 +140,7 @@ export function mountTimeline(model: WidgetModel, el: HTMLElement): () => void {
     if (at < 0 || !usable(tl.snapshots[at])) return;
     const r = resumeFrom(tl, at);
     const cfg = readConfig(model);
-    const m = model as TimelineModel;
+    const m = model;
     m.set("network", r.network);
     m.set("optimizer_state", { optimizer: cfg.optimizer, step: 0, global_step: r.global_step, buffers: {} });
     m.set("timeline", r.timeline);
