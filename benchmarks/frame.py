@@ -11,7 +11,10 @@ fake anywidget model) with the repo's esbuild into a temp dir, loads it in a bar
 * wide: the diagram and the decision map for 8 hidden layers of 64;
 * chart: a history change + redraw after 100,000 steps (2,000 entries: the trait's cap; and
   100,000 entries, one per step, as a stress case);
-* timeline: recording a snapshot per training reply.
+* timeline: recording a snapshot per training reply;
+* point_loss_1000_points: the data map's whole frame (decision map, 1,000 points, and with the
+  per-point loss on, every point's forward pass, ring and cross) plus the loss histogram, a new
+  network per frame, with the per-point loss off and on.
 
 --src DIR measures another copy of js/src (e.g. an older version, for before/after numbers).
 
@@ -320,6 +323,7 @@ def main() -> None:
                     "chart_2000_entries": page.evaluate("n => bench.chartBench(n, 2000)", n),
                     "chart_100000_entries": page.evaluate("n => bench.chartBench(n, 100000)", n),
                     "timeline": page.evaluate("n => bench.timelineBench(n)", 5 * n),
+                    "point_loss_1000_points": page.evaluate("n => bench.pointLossBench(n)", n),
                     "load_average_after": [round(v, 2) for v in os.getloadavg()],
                 }
         finally:

@@ -9,7 +9,9 @@ import { readTimeline, TimelineWriter } from "../js/src/timelineLog";
 import { mountTimeline } from "../js/src/ui/timeline";
 import { resumeFrom } from "../js/src/history";
 import { colouringFor, paintMap } from "../js/src/ui/network/maps";
-import { DEFAULT_CONFIG, type HistoryEntry, type WidgetModel } from "../js/src/state";
+import { DEFAULT_CONFIG, DEFAULT_VIEW, type HistoryEntry, type Point, type WidgetModel } from "../js/src/state";
+import { mountDataCanvas } from "../js/src/ui/canvas";
+import { mountLossHistogram } from "../js/src/ui/lossHistogram";
 
 type Handler = (...args: never[]) => void;
 
@@ -260,6 +262,45 @@ async function timelineBench(replies: number) {
   return { replies, record_reply: stats(times) };
 }
 
+/** The data map and the loss histogram with 1,000 points and a new network every frame: the map's
+ *  whole frame (decision map, points, rings and crosses) with the per-point loss on and off, and
+ *  the histogram's redraws (throttled to ~10 a second while training). */
+async function pointLossBench(frames: number) {
+  const hidden = [8, 8];
+  const cfg = { ...DEFAULT_CONFIG, hidden_layers: hidden, num_classes: 2, activation: "tanh" };
+  const r = rng(11);
+  const data: Point[] = Array.from({ length: 1000 }, (_, i) => {
+    const x = 2 * r() - 1;
+    const y = 2 * r() - 1;
+    return { x, y, label: x * y > 0 ? 1 : 0, test: i % 2 === 1 };
+  });
+  const run = async (pointLoss: boolean) => {
+    const net = randomNetwork([2, ...hidden, 2], 4);
+    const model = new FakeModel({
+      config: cfg, network: net, data, view: { ...DEFAULT_VIEW, point_loss: pointLoss },
+      dataset: {}, status: { state: "idle", message: "" }, classroom: { hidden: [], lock_data: false },
+    });
+    const root = document.getElementById("root")!;
+    root.innerHTML = `<div class="nnv-canvas" style="width:330px"></div><div class="nnv-losshist"></div>`;
+    const m = model as unknown as WidgetModel;
+    const off = [mountDataCanvas(m, root.querySelector(".nnv-canvas")!), mountLossHistogram(m, root.querySelector(".nnv-losshist")!)];
+    let current = net;
+    for (let i = 0; i < 10; i++) await nextFrame();
+    frameTimes.clear();
+    for (let f = 0; f < frames; f++) {
+      current = nudge(current, r);
+      model.set("network", current);
+      await nextFrame();
+    }
+    const times = rafTimes();
+    off.forEach((c) => c());
+    return stats(times);
+  };
+  const off = await run(false);
+  const on = await run(true);
+  return { points: 1000, network: "2 inputs, 8-8 tanh, 2 classes", map_frame_loss_off: off, map_frame_loss_on: on };
+}
+
 async function scene(kind: string) {
   const { model, net } =
     kind === "wide"
@@ -289,4 +330,4 @@ async function scene(kind: string) {
   for (let i = 0; i < 5; i++) await nextFrame();
 }
 
-Object.assign(window, { bench: { mapsBench, wideBench, chartBench, timelineBench, scene } });
+Object.assign(window, { bench: { mapsBench, wideBench, chartBench, timelineBench, pointLossBench, scene } });

@@ -13,6 +13,7 @@ import { mountDataPanel } from "./ui/dataPanel";
 import { mountDataTools } from "./ui/dataTools";
 import { cleanups, h, uid, type Cleanup } from "./ui/dom";
 import { mountHyperparams } from "./ui/hyperparams";
+import { mountLossHistogram } from "./ui/lossHistogram";
 import { mountMetrics, mountStatus } from "./ui/metrics";
 import { mountNetwork } from "./ui/network";
 import { mountTimeline } from "./ui/timeline";
@@ -44,6 +45,7 @@ export function mountApp(model: WidgetModel, el: HTMLElement): Cleanup {
   // Filled by the network diagram, loss chart and timeline modules.
   const network = h("div", { class: "nnv-network", "data-control": "network" });
   const chart = h("div", { class: "nnv-chart", "data-control": "chart" });
+  const lossHistogram = h("div", { class: "nnv-losshist", "data-control": "chart" });
   const timeline = h("div", { class: "nnv-timeline", "data-control": "timeline" });
 
   const root = h(
@@ -57,7 +59,7 @@ export function mountApp(model: WidgetModel, el: HTMLElement): Cleanup {
       { class: "nnv-main" },
       panel("Data", "nnv-panel--data", dataControls),
       panel("Network", "nnv-panel--network", architecture, network),
-      panel("Output", "nnv-panel--output", canvas, tools, chart),
+      panel("Output", "nnv-panel--output", canvas, tools, chart, lossHistogram),
     ),
     timeline,
     status,
@@ -74,6 +76,7 @@ export function mountApp(model: WidgetModel, el: HTMLElement): Cleanup {
   done.add(mountStatus(model, status));
   done.add(mountNetwork(model, network));
   done.add(mountChart(model, chart));
+  done.add(mountLossHistogram(model, lossHistogram));
   done.add(mountTimeline(model, timeline));
   // Last: hides control groups the others created.
   done.add(mountClassroom(model, root));

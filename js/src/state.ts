@@ -107,6 +107,8 @@ export interface ViewSettings {
   /** Label of new points in regression. */
   value: number;
   eraser_radius: number;
+  /** Ring each point by its current loss and mark the misclassified ones (ui/pointLoss.ts). */
+  point_loss: boolean;
 }
 
 /** Classroom mode (the `classroom` trait): a teacher hides control groups and can lock the data. */
@@ -193,6 +195,7 @@ export const DEFAULT_VIEW: ViewSettings = {
   selected_class: 0,
   value: 0.5,
   eraser_radius: 0.1,
+  point_loss: false,
 };
 
 // Readers fill keys the model lacks (older saved notebooks, a host still starting), so the UI

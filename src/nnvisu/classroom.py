@@ -15,7 +15,7 @@ CONTROLS: tuple[str, ...] = (
     "weight_decay", "activation", "batch_size", "l1", "l2", "dropout",  # training settings
     "problem", "dataset", "classes", "noise", "points", "test_ratio",  # data panel
     "features", "hidden_layers", "network",  # network panel
-    "tools", "show_test", "discretize", "chart",  # output panel
+    "tools", "show_test", "discretize", "point_loss", "chart",  # output panel
     "timeline",
 )  # fmt: skip
 

@@ -61,6 +61,7 @@ DEFAULT_VIEW: dict[str, Any] = {
     "selected_class": 0,
     "value": 0.5,
     "eraser_radius": 0.1,
+    "point_loss": False,
 }
 DEFAULT_CLASSROOM: dict[str, Any] = {"hidden": [], "lock_data": False}
 TRAINED_KEYS = ("network", "optimizer_state", "metrics", "history", "timeline")
@@ -211,7 +212,7 @@ def _view(value: object) -> dict[str, Any]:
     unknown = sorted(set(view) - set(DEFAULT_VIEW))
     if unknown:
         raise ValueError(f"view has unknown key(s) {unknown}; keys: {', '.join(DEFAULT_VIEW)}")
-    for key in ("show_test", "discretize", "log_scale"):
+    for key in ("show_test", "discretize", "log_scale", "point_loss"):
         if not isinstance(view[key], bool):
             raise ValueError(f"view.{key} must be true or false, got {view[key]!r}")
     if view["tool"] not in ("add", "erase"):

@@ -11,6 +11,7 @@ import { clampUnit, distance, KEY_STEP, KEY_STEP_LARGE, newPoint, PAINT_SPACING,
 import { paintMap } from "./mapImage";
 import { renderNodeMap } from "./network";
 import { FOCUS_NODE, PREVIEW_NETWORK, listen, type FocusNodeDetail, type PreviewDetail } from "./network/events";
+import { mountPointLoss } from "./pointLoss";
 
 /** Map cells per side: the contract asks for at least 100×100. */
 const MAP_N = 100;
@@ -40,7 +41,8 @@ export function mountDataCanvas(model: WidgetModel, el: HTMLElement, opts: Canva
     "Click to add a point of the selected class, drag to paint. Keyboard: arrow keys move the cursor, Enter adds a point, Delete erases points near the cursor, 1 to 8 pick the class.",
   );
   const caption = h("p", { class: "nnv-map-caption" });
-  el.append(h("div", { class: "nnv-map-frame" }, canvas), help, caption);
+  const mapFrame = h("div", { class: "nnv-map-frame" }, canvas);
+  el.append(mapFrame, help, caption);
 
   const ctx = canvas.getContext("2d");
   const map = document.createElement("canvas");
@@ -63,6 +65,8 @@ export function mountDataCanvas(model: WidgetModel, el: HTMLElement, opts: Canva
     mapDirty = true;
     schedule();
   };
+  // Rings sized by each point's loss, and the read-out of the point under the pointer.
+  const losses = mountPointLoss(model, mapFrame, schedule);
 
   // The timeline's seekbar previews a snapshot; hovering a neuron in the diagram shows its map.
   let preview: NetworkJSON | null = null;
@@ -135,6 +139,7 @@ export function mountDataCanvas(model: WidgetModel, el: HTMLElement, opts: Canva
     ctx.stroke();
 
     drawPoints(size, dpr);
+    losses.draw(ctx, size, dpr, colours.fg);
     drawCursor(size, dpr, colours.fg);
   }
 
@@ -259,6 +264,7 @@ export function mountDataCanvas(model: WidgetModel, el: HTMLElement, opts: Canva
   canvas.addEventListener("pointermove", (e) => {
     const p = toData(e);
     hover = p;
+    losses.hover(p, canvas.clientWidth);
     if (drag) {
       if (readView(model).tool === "erase") erase(p.x, p.y);
       else if (distance(p, drag.last) >= PAINT_SPACING && add(p.x, p.y)) drag.last = p;
@@ -274,6 +280,7 @@ export function mountDataCanvas(model: WidgetModel, el: HTMLElement, opts: Canva
   canvas.addEventListener("pointercancel", endDrag);
   canvas.addEventListener("pointerleave", () => {
     hover = null;
+    losses.hover(null, 0);
     schedule();
   });
   canvas.addEventListener("focus", () => {
@@ -350,5 +357,6 @@ export function mountDataCanvas(model: WidgetModel, el: HTMLElement, opts: Canva
     frame = 0;
     resize?.disconnect();
     for (const o of off) o();
+    losses.dispose();
   };
 }

@@ -30,6 +30,7 @@ export function mountDataTools(model: WidgetModel, el: HTMLElement): Cleanup {
   const radius = slider("Eraser size", { min: 0.02, max: 0.5, step: 0.01 }, (v) => v.toFixed(2), (v) => patchView(model, { eraser_radius: v }));
   const showTest = checkbox("Show test points", (on) => patchView(model, { show_test: on }));
   const discretize = checkbox("Discretize output", (on) => patchView(model, { discretize: on }));
+  const pointLoss = checkbox("Show each point's loss", (on) => patchView(model, { point_loss: on }));
   const clear = button("Clear", { "aria-label": "Clear points", title: "Remove every point", class: "nnv-button nnv-button--quiet" }, () => commit(model, "data", []), ICONS.clear);
 
   el.append(
@@ -40,6 +41,7 @@ export function mountDataTools(model: WidgetModel, el: HTMLElement): Cleanup {
       { class: "nnv-toggles" },
       control("show_test", hint(showTest.root, "Draw the held-out test points (ringed) on the map")),
       control("discretize", hint(discretize.root, "Colour the map by the predicted class (or value band) only, without shading")),
+      control("point_loss", hint(pointLoss.root, "Ring each point by its current loss (bigger: worse) and cross out the misclassified ones")),
     ),
   );
 
@@ -60,6 +62,7 @@ export function mountDataTools(model: WidgetModel, el: HTMLElement): Cleanup {
     radius.show(view.eraser_radius);
     showTest.input.checked = view.show_test;
     discretize.input.checked = view.discretize;
+    pointLoss.input.checked = view.point_loss;
     clear.disabled = isDataLocked(model);
   };
   sync();
