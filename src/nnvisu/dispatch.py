@@ -20,6 +20,7 @@ import torch
 
 from nnvisu import datasets, engine, lockstep
 from nnvisu import protocol as p
+from nnvisu.protocol import bounds
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,12 @@ except PackageNotFoundError:  # a source tree that was never installed
     _VERSION = "0.0.0"
 
 
-def handle_message(message: dict[str, Any]) -> dict[str, Any]:
+def handle_message(
+    message: dict[str, Any], deadline: engine.Deadline | None = None
+) -> dict[str, Any]:
     """Answer one protocol request (a dict parsed from JSON). Never raises.
+
+    ``deadline``: when training must stop at the latest (see :func:`handle_request`).
 
     Returns:
         The reply as plain JSON-ready Python objects: the result, or
@@ -44,7 +49,7 @@ def handle_message(message: dict[str, Any]) -> dict[str, Any]:
             if error.request_id is None:
                 error.request_id = p.request_id(message)
             return _builtins(error.reply())
-        return _builtins(handle_request(request, started))
+        return _builtins(handle_request(request, started, deadline))
     except Exception:  # a bug: still answer, and keep the host alive
         log.exception("internal error while handling a message")
         return {"type": "error", "id": _safe_id(message), "code": "internal",
@@ -57,8 +62,10 @@ _INTERNAL = (
 )
 
 
-def handle_json(text: p.Text) -> bytes:
+def handle_json(text: p.Text, deadline: engine.Deadline | None = None) -> bytes:
     """Decode a JSON request, answer it, encode the reply. Never raises.
+
+    ``deadline``: when training must stop at the latest (see :func:`handle_request`).
 
     Messages over :data:`nnvisu.protocol.MAX_MESSAGE_BYTES` get a ``too_large`` error (with
     the request's id when it can be read cheaply).
@@ -72,7 +79,7 @@ def handle_json(text: p.Text) -> bytes:
             request = p.decode(text)
         except p.ProtocolError as error:
             return p.encode(error.reply())
-        return p.encode(handle_request(request, started))
+        return p.encode(handle_request(request, started, deadline))
     except Exception:  # a bug: still answer, and keep the host's event loop alive
         log.exception("internal error while handling a JSON message")
         return _INTERNAL
@@ -90,24 +97,33 @@ def _builtins(reply: p.Reply) -> dict[str, Any]:
     return out
 
 
-def handle_request(request: p.Request | p.Decoded, started: float | None = None) -> p.Reply:
+def handle_request(
+    request: p.Request | p.Decoded,
+    started: float | None = None,
+    deadline: engine.Deadline | None = None,
+) -> p.Reply:
     """Answer a decoded, validated request. Never raises.
 
     Args:
         request: from :func:`nnvisu.protocol.decode` (or a Struct from
             :func:`nnvisu.protocol.decode_request`, whose arrays are then decoded here).
         started: ``time.perf_counter()`` when the request arrived: the hard time cap
-            (:data:`nnvisu.protocol.MAX_REQUEST_MS`) counts from there.
+            (:data:`nnvisu.protocol.MAX_REQUEST_MS`) counts from there, and so does the
+            request's own time budget; both include building the reply.
+        deadline: a ``time.perf_counter()`` time training must stop by (another thread may
+            bring it forward while it runs, e.g. a server sharing its thread fairly).
     """
     started = time.perf_counter() if started is None else started
+    limit = engine.Deadline() if deadline is None else deadline
+    limit.cut(started + p.MAX_REQUEST_MS / 1000)
     rid = request.request.id if isinstance(request, _WITH_ARRAYS) else request.id
     try:
         if not isinstance(request, (*_WITH_ARRAYS, p.GenerateData, p.Info)):
             request = p.decode_arrays(request)
         if isinstance(request, p.TrainArrays):
-            return _train_step(request, started)
+            return _train_step(request, started, limit)
         if isinstance(request, p.CompareArrays):
-            return lockstep.compare_step(request, started, handle_request)
+            return lockstep.compare_step(request, started, handle_request, limit)
         if isinstance(request, p.InitArrays):
             return _init_network(request)
         if isinstance(request, p.EvaluateArrays):
@@ -196,7 +212,9 @@ def _state_data(
 
 
 # Handlers.
-def _train_step(decoded: p.TrainArrays, started: float) -> p.TrainStepResult:
+def _train_step(
+    decoded: p.TrainArrays, started: float, limit: engine.Deadline
+) -> p.TrainStepResult:
     request = decoded.request
     config = request.config
     spec = _spec(config)
@@ -210,10 +228,18 @@ def _train_step(decoded: p.TrainArrays, started: float) -> p.TrainStepResult:
     if adapted:  # class count changed: only the output layer (and its buffers) adapts
         net, buffers = engine.adapt_outputs(net, state.buffers, spec, config.seed)
         state.buffers = buffers
-    deadline = started + p.MAX_REQUEST_MS / 1000
-    snapshot_s = None if request.snapshot_ms is None else request.snapshot_ms / 1000
+    # The request's budget counts from its arrival and covers building the reply: training
+    # stops early enough for that (bounded snapshots make the reply's size bounded too).
+    budget_ms = p.MAX_REQUEST_MS if config.time_budget_ms is None else config.time_budget_ms
+    limit.cut(started + budget_ms / 1000)
+    snapshot_s, most = bounds.snapshot_plan(
+        request.snapshot_ms, budget_ms, spec.sizes, request.packed
+    )
+    reserve = bounds.build_seconds(spec.sizes, request.packed, most,
+                                   decoded.data.xy.shape[0])  # fmt: skip
     result = engine.train(spec, _options(config), net, state, _data(decoded.data),
-                          deadline=deadline, snapshot_s=snapshot_s)  # fmt: skip
+                          deadline=limit, snapshot_s=snapshot_s, max_snapshots=most,
+                          reserve_s=reserve)  # fmt: skip
     metrics = result.metrics
     assert metrics.train_loss is not None  # there is at least one training point
     epoch = result.batch_size / result.train_points

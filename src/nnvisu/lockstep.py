@@ -15,6 +15,8 @@ from collections.abc import Callable
 import msgspec
 
 from nnvisu import protocol as p
+from nnvisu.engine import Deadline
+from nnvisu.protocol import bounds
 from nnvisu.protocol.arrays import params, state
 from nnvisu.protocol.errors import in_run
 
@@ -25,7 +27,10 @@ _ROUND_S = 0.01
 
 
 def compare_step(
-    decoded: p.CompareArrays, started: float, train: TrainStepHandler
+    decoded: p.CompareArrays,
+    started: float,
+    train: TrainStepHandler,
+    limit: Deadline | None = None,
 ) -> p.CompareStepResult:
     """Train both runs of a compare request by the same number of steps.
 
@@ -33,14 +38,26 @@ def compare_step(
         decoded: the decoded request (each run as a solo train_step).
         started: ``time.perf_counter()`` when it arrived (the budgets count from there).
         train: the dispatcher's handler, given one run's train_step.
+        limit: when training must stop at the latest (it may move while this runs).
 
     Raises:
         ProtocolError: a run failed (e.g. diverged); the error names the run.
     """
     request = decoded.request
     budget_ms = p.MAX_REQUEST_MS if request.time_budget_ms is None else request.time_budget_ms
-    deadline = started + min(budget_ms, p.MAX_REQUEST_MS) / 1000
-    snapshot_s = None if request.snapshot_ms is None else request.snapshot_ms / 1000
+    budget_ms = min(budget_ms, p.MAX_REQUEST_MS)
+    limit = Deadline() if limit is None else limit
+    limit.cut(started + budget_ms / 1000)
+    sizes = max((run.request.config.sizes for run in decoded.runs), key=bounds.num_params)
+    if bounds.reply_bytes(sizes, request.packed, len(decoded.runs)) > p.MAX_MESSAGE_BYTES:
+        raise p.ProtocolError("too_large", f"the reply of {len(decoded.runs)} networks of "
+                              f"widths {list(sizes)} with their optimizer buffers may not fit "
+                              f"in {p.MAX_MESSAGE_BYTES} bytes as JSON lists: send packed: "
+                              "true", "packed")  # fmt: skip
+    snapshot_s, most = bounds.snapshot_plan(request.snapshot_ms, budget_ms, sizes,
+                                            request.packed, len(decoded.runs))  # fmt: skip
+    reserve = bounds.build_seconds(sizes, request.packed, most, decoded.runs[0].data.xy.shape[0],
+                                   len(decoded.runs))  # fmt: skip
     runs = list(decoded.runs)
     results: list[p.TrainStepResult] = []
     snapshots: list[list[p.Snapshot]] = [[] for _ in runs]
@@ -53,9 +70,11 @@ def compare_step(
         runs = [_continued(run, reply) for run, reply in zip(runs, results, strict=True)]
         done += size
         now = time.perf_counter()
+        deadline = limit.at - reserve
         if done >= request.steps or now >= deadline:
             break
-        if snapshot_s is not None and now - last_snapshot >= snapshot_s:
+        if (snapshot_s is not None and now - last_snapshot >= snapshot_s
+                and len(snapshots[0]) < most):  # fmt: skip
             last_snapshot = now
             for index, reply in enumerate(results):
                 snapshots[index].append(_snapshot(reply, now - started, request.packed))
@@ -68,7 +87,7 @@ def compare_step(
             steps=done,
             elapsed_ms=elapsed_ms,
             adapted=adapted[index],
-            snapshots=snapshots[index] if snapshot_s is not None else None,
+            snapshots=snapshots[index] if request.snapshot_ms is not None else None,
         )  # fmt: skip
         for index, reply in enumerate(results)
     ]

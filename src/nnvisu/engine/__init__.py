@@ -23,6 +23,7 @@ from nnvisu.engine.network import (
 from nnvisu.engine.optim import BUFFERS, OPTIMIZERS
 from nnvisu.engine.trainer import (
     Data,
+    Deadline,
     DivergedError,
     Evaluation,
     Metrics,
@@ -37,8 +38,9 @@ from nnvisu.engine.trainer import (
 )
 
 __all__ = [
-    "ACTIVATIONS", "BUFFERS", "FEATURES", "OPTIMIZERS", "Data", "DivergedError", "Evaluation",
-    "Metrics", "NetSpec", "Network", "OptimizerState", "Snapshot", "TrainOptions", "TrainResult",
+    "ACTIVATIONS", "BUFFERS", "FEATURES", "OPTIMIZERS", "Data", "Deadline", "DivergedError",
+    "Evaluation", "Metrics", "NetSpec", "Network", "OptimizerState", "Snapshot", "TrainOptions",
+    "TrainResult",
     "adapt_outputs", "dropout_masks", "evaluate", "forward", "init_network", "make_features",
     "penalty_grad", "stream_seed", "train", "transfer",
 ]  # fmt: skip

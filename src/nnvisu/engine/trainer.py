@@ -59,6 +59,23 @@ def stream_seed(seed: int, stream: int, counter: int) -> int:
     return _splitmix64((key + counter) & _MASK64)
 
 
+class Deadline:
+    """A ``time.perf_counter()`` value after which no new step starts.
+
+    Another thread may bring it forward (:meth:`cut`) while :func:`train` runs (a server
+    shortens a request this way when other learners start waiting); it is read between chunks.
+    """
+
+    __slots__ = ("at",)
+
+    def __init__(self, at: float = math.inf) -> None:
+        self.at = at
+
+    def cut(self, at: float) -> None:
+        """Bring the deadline forward to ``at`` (never later)."""
+        self.at = min(self.at, at)
+
+
 @dataclass(frozen=True)
 class TrainOptions:
     """How to train: optimizer and its hyperparameters, regularisation, batching, duration."""
@@ -269,8 +286,10 @@ def train(
     net: Network,
     state: OptimizerState,
     data: Data,
-    deadline: float | None = None,
+    deadline: float | Deadline | None = None,
     snapshot_s: float | None = None,
+    max_snapshots: int | None = None,
+    reserve_s: float = 0.0,
 ) -> TrainResult:
     """Train ``opts.steps`` steps (fewer if the time budget or ``deadline`` runs out).
 
@@ -280,9 +299,12 @@ def train(
         net: the starting parameters (not modified).
         state: the optimizer state for ``opts.optimizer`` (not modified).
         data: at least one training point (``test`` False).
-        deadline: a ``time.perf_counter()`` value after which no new step starts.
+        deadline: a ``time.perf_counter()`` value (or a :class:`Deadline`, which may move)
+            after which no new step starts.
         snapshot_s: also record the parameters (and metrics) every this many seconds of
             training (the final state is the result itself, never a snapshot).
+        max_snapshots: record at most this many snapshots.
+        reserve_s: stop this long before ``deadline`` (the caller's time to build a reply).
 
     Returns:
         The new network and optimizer state, metrics after training, the step count and
@@ -295,9 +317,15 @@ def train(
     if net.sizes != spec.sizes:
         raise ValueError(f"network sizes {net.sizes} != architecture {spec.sizes}")
     started = time.perf_counter()
-    stop_at = math.inf if deadline is None else deadline
+    limit = (
+        deadline
+        if isinstance(deadline, Deadline)
+        else Deadline(math.inf if deadline is None else deadline)
+    )
+    budget_at = math.inf
     if opts.time_budget_ms is not None:
-        stop_at = min(stop_at, started + opts.time_budget_ms / 1000)
+        budget_at = started + opts.time_budget_ms / 1000
+    most_snapshots = math.inf if max_snapshots is None else max_snapshots
 
     prepared = _prepare(data, spec.features, spec.regression)
     if prepared.n_train == 0:
@@ -327,14 +355,18 @@ def train(
     per_step = 0.0  # seconds per step, measured: sizes the chunks
     snapshots: list[Snapshot] = []
     next_snapshot = math.inf if snapshot_s is None else started + snapshot_s
+    snapshot_cost = 0.0  # seconds the last snapshot took: none starts that won't end in time
     while ran < opts.steps:
         now = time.perf_counter()
+        stop_at = min(budget_at, limit.at - reserve_s)
         if ran and now >= stop_at:
             break
         # A chunk lasts about _CHUNK_S: the time budget is checked between chunks. How the
         # steps are chunked changes nothing numerically.
         count = 1  # the first chunk measures the step time
         if per_step:
+            if ran and now + per_step > stop_at:
+                break  # the next step would end past the deadline
             left = min(_CHUNK_S, stop_at - now)
             count = max(1, min(opts.steps - ran, _MAX_CHUNK, int(left / per_step)))
         epochs_x, epochs_y, first_batch = batches.span(global_step, count)
@@ -357,11 +389,13 @@ def train(
         if ran // _CHECK_EVERY > before // _CHECK_EVERY and not bool(torch.isfinite(params).all()):
             break  # diverged: no point in going on, reported below
         done = time.perf_counter()
-        if done >= next_snapshot and ran < opts.steps and done < stop_at:
+        if (done >= next_snapshot and ran < opts.steps and done + snapshot_cost < stop_at
+                and len(snapshots) < most_snapshots):  # fmt: skip
             assert snapshot_s is not None
             snap = _snapshot(spec, net.sizes, params, prepared, global_step, done - started)
             if snap is not None:
                 snapshots.append(snap)
+            snapshot_cost = time.perf_counter() - done
             next_snapshot = max(next_snapshot + snapshot_s, done + snapshot_s / 2)
 
     new_net = Network(net.sizes, params)

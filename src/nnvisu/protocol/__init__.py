@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 import msgspec
+import numpy as np
 
 from nnvisu.protocol.arrays import (
     CompareArrays,
@@ -78,6 +79,8 @@ from nnvisu.protocol.messages import (
     TrainStepResult,
 )
 
+#: Deepest nesting of arrays and objects read (the deepest request needs 7 levels).
+MAX_DEPTH = 32
 _JSON_DECODER = msgspec.json.Decoder(Request)
 _ANY_DECODER = msgspec.json.Decoder()
 _ENCODER = msgspec.json.Encoder()
@@ -124,10 +127,18 @@ def _decode_struct(message: Text | dict[str, Any]) -> Request:
         else:
             request = _JSON_DECODER.decode(message)
     except msgspec.ValidationError as error:
-        raw = message if isinstance(message, dict) else _decode_any(message)
-        raise from_msgspec(str(error), raw) from None
+        try:
+            raw = message if isinstance(message, dict) else _decode_any(message)
+            raise from_msgspec(str(error), raw) from None
+        except RecursionError:  # a dict nested thousands deep
+            raise _too_deep() from None
     except msgspec.DecodeError as error:
         raise _not_json(error) from None
+    except RecursionError:
+        raise _too_deep() from None
+    except UnicodeError:  # a dict's key with a lone surrogate
+        raise ProtocolError("invalid", "the message holds text that is not valid Unicode "
+                            "(a lone surrogate)") from None  # fmt: skip
     try:
         check(request)
     except ProtocolError as error:
@@ -138,6 +149,8 @@ def _decode_struct(message: Text | dict[str, Any]) -> Request:
 
 def _decode_any(message: Text) -> Any:
     """Parse without a schema, only to find the value an error is about."""
+    if _depth(message) > MAX_DEPTH:
+        raise _too_deep()
     try:
         return _ANY_DECODER.decode(message)
     except msgspec.DecodeError as error:
@@ -145,6 +158,24 @@ def _decode_any(message: Text) -> Any:
             return json.loads(message if isinstance(message, str) else bytes(message))
         except ValueError:  # typed decoding can fail before it reaches bad syntax
             raise _not_json(error) from None
+
+
+def _depth(message: Text) -> int:
+    """How deep brackets nest in a message.
+
+    Brackets inside strings count too: only an already invalid message is measured, whose
+    error may as well be its depth.
+    """
+    raw = message.encode("utf-8", "replace") if isinstance(message, str) else bytes(message)
+    data = np.frombuffer(raw, np.uint8)
+    steps = ((data == 0x5B) | (data == 0x7B)).astype(np.int32)
+    steps -= (data == 0x5D) | (data == 0x7D)
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def _too_deep() -> ProtocolError:
+    return ProtocolError("invalid", f"the message nests arrays or objects more than {MAX_DEPTH} "
+                         "levels deep")  # fmt: skip
 
 
 def _not_json(error: Exception) -> ProtocolError:
@@ -179,7 +210,7 @@ def _too_large(text: Text, size: int) -> ErrorReply:
     if size <= 8 * MAX_MESSAGE_BYTES:  # skipping over the rest to read the id is cheap
         try:
             rid = request_id({"id": msgspec.json.decode(text, type=_IdOnly).id})
-        except msgspec.MsgspecError:
+        except (msgspec.MsgspecError, RecursionError):
             rid = None
     message = f"the message is {size} bytes; the limit is {MAX_MESSAGE_BYTES} bytes"
     return ErrorReply(id=rid, code="too_large", message=message)
@@ -196,6 +227,6 @@ __all__ = [
     "CompareArrays", "CompareRun", "CompareStep", "CompareStepResult",
     "Decoded", "Text", "decode_arrays", "EvaluateArrays", "InitArrays", "Params", "Points",
     "State", "TrainArrays",
-    "decode", "decode_request", "encode", "message_size", "network_data", "request_id",
+    "MAX_DEPTH", "decode", "decode_request", "encode", "message_size", "network_data", "request_id",
     "state_data", "too_large",
 ]  # fmt: skip

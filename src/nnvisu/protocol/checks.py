@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from nnvisu import datasets
-from nnvisu.protocol.errors import ProtocolError, in_run, invalid, names, show
+from nnvisu.protocol.errors import ProtocolError, in_run, invalid, names, show, text
 from nnvisu.protocol.messages import (
     BUFFER_NAMES,
+    COORD_LIMIT,
+    MAX_COUNT,
     CompareStep,
     Config,
     Evaluate,
@@ -32,6 +34,8 @@ def check(request: Request) -> None:
     Raises:
         ProtocolError: the first problem found.
     """
+    if isinstance(request.id, str) and text(request.id) != request.id:
+        raise invalid("id", "id must be valid Unicode text: it holds a lone surrogate")
     if isinstance(request, CompareStep):
         _check_compare(request)
         return
@@ -44,6 +48,7 @@ def check(request: Request) -> None:
             sizes = _check_network(request.network, request.config, adaptable=True)
         if request.optimizer_state is not None:
             _check_buffers(request.optimizer_state, sizes)
+            check_counters(request.optimizer_state, request.config.steps)
     elif isinstance(request, Evaluate):
         _check_points(request.data, request.config)
         _check_network(request.network, request.config, adaptable=False)
@@ -62,8 +67,21 @@ def _check_compare(request: CompareStep) -> None:
     for index in range(len(request.runs)):
         try:
             check(solo_step(request, index))
+            state = request.runs[index].optimizer_state
+            if state is not None:
+                check_counters(state, request.steps)
         except ProtocolError as error:
             raise in_run(error, index) from None
+
+
+def check_counters(state: OptimizerState, steps: int) -> None:
+    """The step counters after ``steps`` more steps must stay exact in a JavaScript number."""
+    for name, value in (("global_step", state.global_step), ("step", state.step)):
+        if value + steps > MAX_COUNT:
+            where = f"optimizer_state.{name}"
+            raise invalid(where, f"{where} is {value}: {steps} more step(s) would pass "
+                          f"{MAX_COUNT} (2^53-1, the largest exact count); start a new "
+                          "optimizer state (reset the network) to train on")  # fmt: skip
 
 
 def solo_step(request: CompareStep, index: int) -> TrainStep:
@@ -83,6 +101,13 @@ def _check_unique(features: Sequence[str], where: str) -> None:
 def _check_points(points: list[Point] | PackedPoints, config: Config) -> None:
     """List-form labels against the problem (packed points are checked as they are decoded)."""
     if isinstance(points, PackedPoints):
+        return
+    if config.problem == "regression":  # the packed form's range, checked in lists too
+        for i, point in enumerate(points):
+            if not -COORD_LIMIT <= point.label <= COORD_LIMIT:  # also NaN and huge integers
+                where = f"data[{i}].label"
+                raise invalid(where, f"{where} must be a finite number in [{-COORD_LIMIT:g}, "
+                              f"{COORD_LIMIT:g}], got {show(point.label)}")  # fmt: skip
         return
     classes = config.num_classes
     if config.problem == "classification" and not all(

@@ -47,16 +47,37 @@ class ProtocolError(ValueError):
     def __init__(
         self, code: ErrorCode, message: str, field: str | None = None, request_id: Any = None
     ) -> None:
+        message = text(message)
         super().__init__(message)
         self.code: ErrorCode = code
         self.message = message
-        self.field = field
+        self.field = None if field is None else text(field)
         self.request_id = request_id
 
     def reply(self) -> ErrorReply:
         """This error as an error reply."""
-        return ErrorReply(id=self.request_id, code=self.code, message=self.message,
-                          field=self.field)  # fmt: skip
+        return ErrorReply(id=encodable_id(self.request_id), code=self.code,
+                          message=self.message, field=self.field)  # fmt: skip
+
+
+def text(value: str) -> str:
+    """``value`` with lone surrogates replaced, so that it always encodes as UTF-8.
+
+    A dict handed to the dispatcher may hold them (JSON text cannot); an error reply quoting
+    one must still be sendable.
+    """
+    if value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
+def encodable_id(value: Any) -> Any:
+    """An id ready for a reply: a string's lone surrogates replaced (other ids as they are)."""
+    return text(value) if isinstance(value, str) else value
 
 
 #: The fields of a compare_step's run (errors about the shared ``data`` keep their name).
@@ -84,7 +105,7 @@ def request_id(message: Any) -> str | int | None:
     """The message's ``id`` if it is a valid id, else None (for error replies)."""
     value = message.get("id") if isinstance(message, dict) else None
     if isinstance(value, str) and len(value) <= 100:
-        return value
+        return text(value)
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_COUNT:
         return value
     return None

@@ -24,7 +24,7 @@ def peek_id(message: str | bytes) -> str | int | None:
     """The request's ``id`` if the message is a JSON object with a valid one, else None."""
     try:
         return request_id({"id": _peek.decode(message).id})
-    except msgspec.MsgspecError:
+    except (msgspec.MsgspecError, RecursionError):  # e.g. an id nested thousands deep
         return None
 
 
