@@ -27,7 +27,7 @@ from nnvisu.server.handlers import (
 from nnvisu.server.limits import Limits
 from nnvisu.server.origin import OriginPolicy
 from nnvisu.server.preset import inject
-from nnvisu.server.worker import Handler, TorchWorker
+from nnvisu.server.worker import Fairness, Handler, TorchWorker
 
 log = logging.getLogger("nnvisu.server")
 
@@ -46,9 +46,20 @@ def make_state(
     return ServerState(
         limits=limits,
         policy=OriginPolicy(allow_origins),
-        worker=TorchWorker(handler, limits.max_in_flight),
+        worker=TorchWorker(handler, limits.max_in_flight, fairness(limits)),
         assets=inject(load_assets(), preset),
         version=__version__,
+    )
+
+
+def fairness(limits: Limits) -> Fairness:
+    """How the worker shares its thread, from the limits."""
+    return Fairness(
+        round_s=limits.fair_round_s,
+        min_slice_s=limits.min_slice_s,
+        queue_timeout_s=limits.request_deadline_s,
+        max_queued_per_connection=limits.max_queued_per_connection,
+        max_queued_bytes=limits.max_queued_bytes,
     )
 
 
@@ -136,35 +147,46 @@ class Server:
         return f"http://{host}:{self.port}/"
 
     async def shutdown(self) -> None:
-        """Stop accepting, let running steps finish (bounded), close sockets with 1001."""
+        """Stop accepting, answer every request, close sockets with 1001: within the grace.
+
+        Queued requests are answered ``busy`` (going away) unrun; the running one stops
+        training at its next chunk and is answered normally. All of it, the closing
+        handshakes included, takes at most ``limits.shutdown_grace_s``.
+        """
         state = self.state
+        loop = asyncio.get_running_loop()
+        end = loop.time() + state.limits.shutdown_grace_s
         state.shutting_down = True
         if self._http is not None:
             self._http.stop()  # closes the listening sockets: new connections are refused
+        state.worker.shutdown()  # queued requests get `busy` now, the running one is cut short
         for ws in list(state.sockets):
-            if not ws.busy:  # busy ones close after sending their reply (ProtocolSocket._serve)
+            if not ws.busy:  # busy ones close after sending their reply (ProtocolSocket)
                 ws.close(GOING_AWAY, "server shutting down")
-        grace = state.limits.shutdown_grace_s
-        if not await state.worker.drain(grace):
-            log.warning("shutdown: steps still running after %gs", grace)
-        # The thread is done; give each reply a moment to reach its socket (which then closes).
-        await _until(lambda: not any(ws.busy for ws in state.sockets), timeout_s=1.0)
+        # Most of the grace for the step that runs (it stops at its next chunk), the rest
+        # for the replies and the closing handshakes.
+        if not await state.worker.drain(max(0.0, end - loop.time() - 2.0)):
+            log.warning("shutdown: a step was still running at the end of the grace period")
+        await _until(lambda: not any(ws.busy for ws in state.sockets), end - 1.5)
         for ws in list(state.sockets):
             ws.close(GOING_AWAY, "server shutting down")
         # Give clients a moment to answer our close frame, so they see 1001, not a reset.
-        await _until(lambda: not state.sockets, timeout_s=2.0)
+        await _until(lambda: not state.sockets, end - 0.5)
         for ws in list(state.sockets):
             ws.abort()  # e.g. a client that stopped reading: its unsent data goes with it
         if self._http is not None:
             try:
-                await asyncio.wait_for(self._http.close_all_connections(), 2.0)
+                await asyncio.wait_for(
+                    self._http.close_all_connections(), max(0.01, end - loop.time())
+                )
             except asyncio.TimeoutError:
                 log.warning("shutdown: some HTTP connections did not close in time")
-        state.worker.close()
+        # Wait for the thread only if it is done: a step still running would hold the exit.
+        state.worker.close(wait=state.worker.in_flight == 0)
 
 
-async def _until(done: Callable[[], bool], timeout_s: float) -> None:
+async def _until(done: Callable[[], bool], end: float) -> None:
+    """Wait until ``done()`` or the loop time ``end``."""
     loop = asyncio.get_running_loop()
-    end = loop.time() + timeout_s
     while not done() and loop.time() < end:
         await asyncio.sleep(0.02)

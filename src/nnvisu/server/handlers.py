@@ -18,7 +18,7 @@ from nnvisu.server.errors import BadOrigin
 from nnvisu.server.limits import Limits
 from nnvisu.server.origin import OriginPolicy, host_origin
 from nnvisu.server.replies import error_reply, peek_id
-from nnvisu.server.worker import RequestTimeout, TorchWorker
+from nnvisu.server.worker import Busy, TorchWorker
 
 log = logging.getLogger("nnvisu.server")
 
@@ -135,17 +135,16 @@ class HealthHandler(_BaseHandler):
 class ProtocolSocket(tornado.websocket.WebSocketHandler):
     """``/ws``: each text (or binary) message is one protocol request, answered in order.
 
-    One request per connection runs at a time; a message that arrives while one is running
-    is answered ``busy`` at once (the browser host never does that: it queues locally).
-    The process-wide cap on requests in flight also answers ``busy``.
+    Each connection has its own queue in the worker (a few requests deep); the worker serves
+    connections round-robin. A full queue, the process-wide cap on requests in flight and
+    shutdown answer ``busy`` without running the request.
     """
 
     def initialize(self, state: ServerState) -> None:
         """Per-connection bookkeeping; ``state`` is shared by the whole process."""
         self.state = state
-        self._running = False
+        self._pending = 0
         self._unflushed = 0
-        self._task: asyncio.Task[None] | None = None
         self._stream: IOStream | None = None
 
     def prepare(self) -> None:
@@ -198,50 +197,37 @@ class ProtocolSocket(tornado.websocket.WebSocketHandler):
             self._stream.close()
 
     def on_close(self) -> None:
-        """Forget the connection, and its request if the worker has not started it yet."""
+        """Forget the connection, and its requests the worker has not started yet."""
         # A step already running finishes (threads can't be interrupted); its reply is dropped.
         self.state.sockets.discard(self)
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
+        self.state.worker.forget(self)
 
     def on_message(self, message: str | bytes) -> None:
-        """Admit the request to the worker, or answer ``busy`` at once."""
+        """Queue the request for the torch thread, or answer ``busy`` at once."""
         # Not a coroutine on purpose: Tornado keeps reading frames (pings, closes, pipelined
-        # requests that get `busy`) while the step runs in the worker thread.
-        refusal = self._refusal()
-        if refusal is not None:
-            self.send_reply(error_reply("busy", refusal, peek_id(message)))
-            return
-        self._running = True
-        self._task = asyncio.ensure_future(self._serve(message))
-
-    def _refusal(self) -> str | None:
-        """Why this request can't be admitted now, or None after admitting it."""
-        worker = self.state.worker
-        if self._running:
-            return "one request at a time per connection: wait for the previous reply"
-        if self.state.shutting_down:
-            return "the server is shutting down"
-        if not worker.try_acquire():
-            return f"the server is busy ({worker.in_flight} requests in flight); retry shortly"
-        return None
-
-    async def _serve(self, message: str | bytes) -> None:
+        # requests) while the step runs in the worker thread.
         try:
-            reply = await self.state.worker.run(message, self.state.limits.request_deadline_s)
-        except RequestTimeout as exc:
-            if exc.started:  # the torch thread itself is slow: worth an operator's attention
-                log.error("request timed out: %s", exc)
-                reply = error_reply("internal", str(exc), peek_id(message))
-            else:  # only waited behind others: overload, which `busy` means
-                reply = error_reply("busy", f"the server is overloaded: {exc}", peek_id(message))
-        except Exception:  # the protocol never raises; if it ever does, answer and keep serving
-            log.exception("the protocol handler raised")
+            answer = self.state.worker.submit(self, message)
+        except Busy as exc:
+            self.send_reply(error_reply("busy", str(exc), peek_id(message)))
+            return
+        self._pending += 1
+        answer.add_done_callback(partial(self._answered, message))
+
+    def _answered(self, message: str | bytes, answer: asyncio.Future[bytes]) -> None:
+        self._pending -= 1
+        if answer.cancelled():  # the client left before its request ran
+            return
+        error = answer.exception()
+        if error is None:
+            reply = answer.result()
+        elif isinstance(error, Busy):  # refused before running: overload or shutdown
+            reply = error_reply("busy", str(error), peek_id(message))
+        else:  # the protocol never raises; if it ever does, answer and keep serving
+            log.error("the protocol handler raised", exc_info=error)
             reply = error_reply("internal", "internal server error", peek_id(message))
-        finally:
-            self._running = False
         self.send_reply(reply)
-        if self.state.shutting_down:
+        if self.state.shutting_down and not self._pending:
             self.close(GOING_AWAY, "server shutting down")
 
     def send_reply(self, data: bytes) -> None:
@@ -265,8 +251,8 @@ class ProtocolSocket(tornado.websocket.WebSocketHandler):
 
     @property
     def busy(self) -> bool:
-        """True while this connection's request is in the worker."""
-        return self._running
+        """True while requests of this connection are queued or running in the worker."""
+        return self._pending > 0
 
     def _flushed(self, size: int, future: asyncio.Future[None]) -> None:
         self._unflushed -= size

@@ -16,12 +16,20 @@ class Limits:
         max_message_bytes: largest WebSocket message accepted (bigger: close 1009). Sized to
             the protocol's caps so a legal request always fits.
         max_in_flight: requests admitted per process (running + queued for the one torch
-            thread); more get ``busy`` at once instead of waiting without bound.
+            thread); more get ``busy`` at once instead of waiting without bound. Sized for a
+            class on one process: the round-robin keeps each learner's wait short.
+        max_queued_bytes: bytes of requests admitted and not yet run, per process; more get
+            ``busy`` (each request may be up to ``max_message_bytes``).
+        max_queued_per_connection: requests one connection may have waiting (pipelined).
+        fair_round_s / min_slice_s: while others wait, a request trains for at most
+            ``fair_round_s`` divided by the connections sharing the thread (but at least
+            ``min_slice_s``), so a normal learner waits about one round at worst.
         write_buffer_bytes: unsent reply bytes allowed per connection. A client that stops
             reading is dropped when a reply would push its unsent bytes past this, so it cannot
             grow the server's memory; a single reply is always sent, whatever its size.
-        request_deadline_s: a request with no reply after this gets an ``internal`` error.
-            The protocol itself stops training at 5 s; this is the backstop.
+        request_deadline_s: a request still queued after this is answered ``busy`` unrun,
+            and a request running longer makes /healthz report the process stuck (the
+            protocol itself stops training at 5 s: the backstop for a bug).
         ping_interval_s / ping_timeout_s: WebSocket keep-alive; a peer that does not answer
             a ping in time (dead, or stuck mid-frame like a slowloris) is closed.
         idle_connection_timeout_s: how long an HTTP connection may sit idle or take to send
@@ -34,7 +42,11 @@ class Limits:
     """
 
     max_message_bytes: int = MAX_MESSAGE_BYTES
-    max_in_flight: int = 16
+    max_in_flight: int = 64
+    max_queued_bytes: int = 64 * 1024 * 1024
+    max_queued_per_connection: int = 4
+    fair_round_s: float = 0.5
+    min_slice_s: float = 0.02
     write_buffer_bytes: int = MAX_MESSAGE_BYTES
     request_deadline_s: float = MAX_REQUEST_MS / 1000 + 10.0
     ping_interval_s: float = 20.0

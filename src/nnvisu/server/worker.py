@@ -1,65 +1,114 @@
-"""The process's one torch thread, with admission control and a per-request deadline.
+"""The process's one torch thread, shared fairly between connections.
 
 Torch work never runs on the event loop: a blocked loop would stop pings, closes and every
 other client. One thread per process (and ``torch.set_num_threads(1)``) because on a few
 shared cores extra threads only add tail latency; more throughput comes from more
 processes (``--workers``), not more threads.
+
+Fairness: each connection has its own queue, and the thread serves the queues round-robin
+(deficit round-robin: a connection whose last request ran longer than a fair slice sits out
+rounds until the others caught up), not in arrival order. While others wait, a request's
+training is cut to a fair slice: the protocol is time-budgeted and stateless, so a shorter
+request loses nothing, its learner just sends the next one. Work is never run and then
+thrown away: a request is either refused (``busy``) before it runs, or answered.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
+import math
 import time
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import torch
 
+from nnvisu.engine import Deadline
+from nnvisu.engine.steps import runner
 from nnvisu.server.errors import ServerError
 
-Handler = Callable[[str | bytes], bytes]
+Handler = Callable[[str | bytes, Deadline], bytes]
 
 
-class RequestTimeout(ServerError):
-    """No answer within the request deadline.
-
-    ``started`` tells whether the thread had begun the request (it then runs to its end) or
-    the request was still queued (it is then dropped unrun).
-    """
-
-    def __init__(self, message: str, started: bool) -> None:
-        super().__init__(message)
-        self.started = started
+class Busy(ServerError):
+    """The request was not run: the server is overloaded or shutting down (answer ``busy``)."""
 
 
 def _one_torch_thread() -> None:
     torch.set_num_threads(1)
+    runner()  # compile the engine now rather than inside the first learner's request
+
+
+@dataclass(eq=False)
+class Job:
+    """One admitted request: its payload, the deadline its training must keep, its answer."""
+
+    owner: Hashable
+    payload: str | bytes
+    answer: asyncio.Future[bytes]
+    deadline: Deadline = field(default_factory=Deadline)
+    started: float | None = None  # time.monotonic() when the thread began it
+    expiry: asyncio.TimerHandle | None = None
+
+
+@dataclass(frozen=True)
+class Fairness:
+    """How the thread is shared.
+
+    Attributes:
+        round_s: target length of a round over every waiting connection; a request's slice
+            while others wait is this divided by the connections sharing the thread...
+        min_slice_s: ...but never less than this (a step or two of a big network).
+        queue_timeout_s: a request still queued after this is answered ``busy``, unrun.
+        max_queued_per_connection: requests one connection may have waiting (pipelined).
+        max_queued_bytes: bytes of requests waiting, all connections together.
+    """
+
+    round_s: float = 0.5
+    min_slice_s: float = 0.02
+    queue_timeout_s: float = 15.0
+    max_queued_per_connection: int = 4
+    max_queued_bytes: int = 64 * 1024 * 1024
 
 
 class TorchWorker:
-    """Runs protocol requests one at a time on a dedicated thread.
+    """Runs protocol requests one at a time on a dedicated thread, round-robin by connection.
 
     Args:
-        handler: ``bytes -> bytes``, normally :func:`nnvisu.dispatch.handle_json`
-            (never raises); injectable so tests can make a step slow on purpose.
-        max_in_flight: requests admitted at once (running + queued); beyond it the
-            caller answers ``busy`` instead of queueing without bound.
+        handler: ``(message, deadline) -> reply bytes``, normally
+            :func:`nnvisu.dispatch.handle_json` (never raises); a one-argument handler is
+            accepted too (tests make steps slow on purpose with one).
+        max_in_flight: requests admitted at once (running + queued, all connections);
+            beyond it :meth:`submit` refuses with :class:`Busy`.
+        fairness: slicing and queue bounds.
     """
 
-    def __init__(self, handler: Handler, max_in_flight: int) -> None:
-        self._handler = handler
+    def __init__(
+        self, handler: Callable[..., bytes], max_in_flight: int, fairness: Fairness | None = None
+    ) -> None:
+        self._handler = _with_deadline(handler)
         self._max_in_flight = max_in_flight
+        self._fair = fairness or Fairness()
+        self._queues: dict[Hashable, deque[Job]] = {}
+        self._ring: deque[Hashable] = deque()  # connections with queued work, in serving order
+        self._credit: dict[Hashable, float] = {}  # <= 0: seconds owed for overlong requests
+        self._running: Job | None = None
         self._in_flight = 0
-        self._running_since: float | None = None
+        self._queued_bytes = 0
+        self._closing = False
         self._idle = asyncio.Event()
         self._idle.set()
         self._executor = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="nnvisu-torch", initializer=_one_torch_thread
         )
+        self._executor.submit(lambda: None)  # start the thread (and its warm-up) now
 
     @property
     def in_flight(self) -> int:
-        """Requests admitted and not yet finished by the thread (running or queued)."""
+        """Requests admitted and not yet answered (running or queued)."""
         return self._in_flight
 
     @property
@@ -67,52 +116,171 @@ class TorchWorker:
         """The admission cap."""
         return self._max_in_flight
 
+    @property
+    def waiting(self) -> int:
+        """Requests queued, not running."""
+        return sum(len(queue) for queue in self._queues.values())
+
     def stalled_for(self) -> float:
         """Seconds the current request has been running (0 when the thread is idle)."""
-        started = self._running_since
-        return 0.0 if started is None else time.monotonic() - started
+        job = self._running
+        return 0.0 if job is None or job.started is None else time.monotonic() - job.started
 
-    def try_acquire(self) -> bool:
-        """Admit one request if under the cap. Call on the event loop thread only."""
+    def submit(self, owner: Hashable, payload: str | bytes) -> asyncio.Future[bytes]:
+        """Queue a request of connection ``owner``; its reply comes through the future.
+
+        Call on the event loop thread. Raises :class:`Busy` when it cannot be admitted; the
+        future may also end in :class:`Busy` (queued too long, or shutdown) without running.
+        """
+        if self._closing:
+            raise Busy("the server is shutting down")
+        queue = self._queues.setdefault(owner, deque())
+        if len(queue) >= self._fair.max_queued_per_connection:
+            raise Busy(
+                f"{len(queue)} requests of this connection are already waiting; "
+                "wait for their replies"
+            )
         if self._in_flight >= self._max_in_flight:
-            return False
+            raise Busy(f"the server is busy ({self._in_flight} requests in flight); retry shortly")
+        if self._queued_bytes + len(payload) > self._fair.max_queued_bytes:
+            raise Busy(f"the server is busy ({self._queued_bytes} bytes of requests waiting); "
+                       "retry shortly")  # fmt: skip
+        loop = asyncio.get_running_loop()
+        job = Job(owner, payload, loop.create_future())
+        job.expiry = loop.call_later(self._fair.queue_timeout_s, self._expire, job)
+        if not queue:
+            self._ring.append(owner)
+        queue.append(job)
+        self._queued_bytes += len(payload)
+        self._credit.setdefault(owner, 0.0)
         self._in_flight += 1
         self._idle.clear()
-        return True
+        running = self._running
+        if running is not None and running.started is not None and running.owner != owner:
+            # Someone waits now: the running request keeps only a fair slice.
+            running.deadline.cut(_perf(running.started) + self._slice())
+        self._start_next()
+        return job.answer
 
-    async def run(self, payload: str | bytes, deadline_s: float) -> bytes:
-        """Run an admitted request; the slot is freed when the thread is done with it.
+    def forget(self, owner: Hashable) -> None:
+        """Connection ``owner`` left: drop its queued requests unrun (a running one finishes)."""
+        for job in self._queues.pop(owner, ()):
+            self._drop(job)
+        if owner in self._ring:
+            self._ring.remove(owner)
+        if self._running is None or self._running.owner != owner:
+            self._credit.pop(owner, None)
 
-        Raises :class:`RequestTimeout` after ``deadline_s``; the thread then still owns
-        the slot until the handler returns, so the cap keeps counting real work. Cancelling
-        the caller (its client left) drops the request if the thread has not started it.
-        """
-        loop = asyncio.get_running_loop()
-        future: Future[bytes] = self._executor.submit(self._timed, payload)
-        future.add_done_callback(lambda _: loop.call_soon_threadsafe(self._release))
-        try:
-            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), deadline_s)
-        except asyncio.TimeoutError as exc:
-            started = not future.cancel()  # still queued: dropped; running: runs to its end
-            raise RequestTimeout(
-                f"no reply within {deadline_s:g} s" + ("" if started else " (still queued)"),
-                started,
-            ) from exc
-        except asyncio.CancelledError:
-            future.cancel()  # only succeeds while still queued; a running step just finishes
-            raise
+    def _slice(self) -> float:
+        sharing = len(self._ring) + (self._running is not None)
+        return max(self._fair.min_slice_s, self._fair.round_s / max(1, sharing))
 
-    def _timed(self, payload: str | bytes) -> bytes:
-        self._running_since = time.monotonic()
-        try:
-            return self._handler(payload)
-        finally:
-            self._running_since = None
+    def _expire(self, job: Job) -> None:
+        queue = self._queues.get(job.owner)
+        if queue is not None and job in queue:
+            queue.remove(job)
+            if not queue:
+                self._unqueue(job.owner)
+            self._finish(job, Busy(f"the server is overloaded: not started within "
+                                   f"{self._fair.queue_timeout_s:g} s; retry shortly"))  # fmt: skip
 
-    def _release(self) -> None:
+    def _drop(self, job: Job) -> None:
+        self._finish(job, None)
+
+    def _finish(self, job: Job, error: BaseException | None) -> None:
+        """End a job that never ran (dropped, expired or refused at shutdown)."""
+        self._queued_bytes -= len(job.payload)
+        if job.expiry is not None:
+            job.expiry.cancel()
         self._in_flight -= 1
         if self._in_flight == 0:
             self._idle.set()
+        if job.answer.done():
+            return
+        if error is None:
+            job.answer.cancel()
+        else:
+            job.answer.set_exception(error)
+
+    def _unqueue(self, owner: Hashable) -> None:
+        self._queues.pop(owner, None)
+        if owner in self._ring:
+            self._ring.remove(owner)
+
+    def _pick(self) -> Job | None:
+        """The next job, deficit round-robin over the connections with queued work."""
+        if not self._ring:
+            return None
+        least = max(self._credit.get(owner, 0.0) for owner in self._ring)
+        if least < 0:  # everyone owes time: advance the rounds until the first is even
+            quantum = self._slice()
+            rounds = math.ceil(-least / quantum)
+            for owner in self._ring:
+                self._credit[owner] = min(0.0, self._credit.get(owner, 0.0) + rounds * quantum)
+        while True:
+            owner = self._ring[0]
+            self._ring.rotate(-1)
+            credit = self._credit.get(owner, 0.0)
+            if credit < 0:  # sits out this round, earning a slice
+                self._credit[owner] = min(0.0, credit + self._slice())
+                continue
+            queue = self._queues[owner]
+            job = queue.popleft()
+            if not queue:
+                self._unqueue(owner)
+            return job
+
+    def _start_next(self) -> None:
+        if self._running is not None:
+            return
+        job = self._pick()
+        if job is None:
+            return
+        if job.expiry is not None:
+            job.expiry.cancel()
+        self._queued_bytes -= len(job.payload)
+        self._running = job
+        job.started = time.monotonic()
+        if self._ring:  # others are waiting already: a fair slice from the start
+            job.deadline.cut(_perf(job.started) + self._slice())
+        if self._closing:
+            job.deadline.cut(0.0)
+        quantum = self._slice()
+        done = asyncio.get_running_loop().run_in_executor(
+            self._executor, self._handler, job.payload, job.deadline
+        )
+        done.add_done_callback(lambda future: self._ran(job, future, quantum))
+
+    def _ran(self, job: Job, future: asyncio.Future[bytes], quantum: float) -> None:
+        assert job.started is not None
+        cost = time.monotonic() - job.started
+        if job.owner in self._credit:  # an overlong request is paid back in rounds sat out
+            self._credit[job.owner] = min(0.0, self._credit[job.owner] + quantum - cost)
+        self._running = None
+        self._in_flight -= 1
+        if self._in_flight == 0:
+            self._idle.set()
+        if not job.answer.done():
+            error = future.exception()
+            if error is None:
+                job.answer.set_result(future.result())
+            else:
+                job.answer.set_exception(error)
+        if not self._closing:
+            self._start_next()
+
+    def shutdown(self) -> None:
+        """Refuse new requests, answer queued ones ``busy`` unrun, end the running one soon.
+
+        The running request stops training at its next chunk and is answered normally.
+        """
+        self._closing = True
+        for owner in list(self._queues):
+            for job in self._queues.pop(owner):
+                self._finish(job, Busy("the server is shutting down"))
+        self._ring.clear()
+        if self._running is not None:
+            self._running.deadline.cut(0.0)
 
     async def drain(self, timeout_s: float) -> bool:
         """Wait until nothing is in flight; return False if ``timeout_s`` passed first."""
@@ -122,6 +290,21 @@ class TorchWorker:
             return False
         return True
 
-    def close(self) -> None:
-        """Stop the thread once its current request ends; queued work is dropped."""
-        self._executor.shutdown(wait=False, cancel_futures=True)
+    def close(self, wait: bool = True) -> None:
+        """Stop the thread (waiting for it unless ``wait`` is False); queued work is dropped."""
+        self._executor.shutdown(wait=wait, cancel_futures=True)
+
+
+def _perf(monotonic_time: float) -> float:
+    """A ``time.monotonic()`` instant on the ``time.perf_counter()`` clock deadlines use."""
+    return time.perf_counter() - (time.monotonic() - monotonic_time)
+
+
+def _with_deadline(handler: Callable[..., bytes]) -> Handler:
+    try:
+        takes = len(inspect.signature(handler).parameters)
+    except (TypeError, ValueError):
+        takes = 2
+    if takes >= 2:
+        return handler
+    return lambda payload, deadline: handler(payload)
