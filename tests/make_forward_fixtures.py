@@ -16,7 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from torch.nn import functional
+
+from nnvisu.engine import activations as engine_activations
 
 OUT = Path(__file__).resolve().parent / "fixtures" / "forward.json"
 GRID_N = 4  # the first GRID_N² inputs are evaluateGrid's sample points for this n
@@ -33,16 +34,10 @@ FEATURES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     "siny": lambda x, y: torch.sin(y),
 }
 
+#: Each activation as its row's torch.nn module (what to_torch() uses): the JS formulas of the
+#: same rows are checked against it.
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "relu": torch.relu,
-    "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid,
-    "linear": lambda t: t,
-    "leaky_relu": lambda t: functional.leaky_relu(t, negative_slope=0.01),
-    "elu": lambda t: functional.elu(t, alpha=1.0),
-    "gelu": lambda t: functional.gelu(t, approximate="none"),
-    "silu": functional.silu,
-    "sine": torch.sin,
+    name: row.module() for name, row in engine_activations.ACTIVATIONS.items()
 }
 
 # (features, hidden_layers, problem, num_classes): together they cover every feature, 0 to 6

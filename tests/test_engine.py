@@ -17,17 +17,9 @@ from nnvisu.engine.trainer import _Batches
 
 torch.set_num_threads(1)
 
-TORCH_ACTIVATIONS = {
-    "relu": nn.ReLU(),
-    "tanh": nn.Tanh(),
-    "sigmoid": nn.Sigmoid(),
-    "linear": nn.Identity(),
-    "leaky_relu": nn.LeakyReLU(0.01),
-    "elu": nn.ELU(alpha=1.0),
-    "gelu": nn.GELU(approximate="none"),
-    "silu": nn.SiLU(),
-    "sine": torch.sin,
-}
+#: The reference of each activation: the torch.nn module of its row (what to_torch() uses),
+#: a definition apart from the row's forward and hand-written backward.
+TORCH_ACTIVATIONS = {name: row.module() for name, row in engine.ACTIVATIONS.items()}
 
 
 def make_data(n: int = 40, classes: int = 2, regression: bool = False, seed: int = 0) -> Data:

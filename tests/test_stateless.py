@@ -1,8 +1,9 @@
 """Exact statelessness: N requests of k steps == one request of N·k steps == a stateful torch loop.
 
 The reference loop below is written independently of the engine from docs/protocol.md: torch
-modules, torch.optim, autograd, and the documented counter-based RNG rule for minibatches and
-dropout. Requests go through handle_message with a JSON round trip through the real encoder.
+modules (each activation's row's torch.nn module, not its hand-written backward), torch.optim,
+autograd, and the documented counter-based RNG rule for minibatches and dropout. Requests go
+through handle_message with a JSON round trip through the real encoder.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import Tensor, nn
 
-from nnvisu import handle_message, protocol
+from nnvisu import engine, handle_message, protocol
 
 torch.set_num_threads(1)
 
@@ -38,21 +39,8 @@ def rng(seed: int, stream: int, counter: int) -> torch.Generator:
     return torch.Generator().manual_seed(splitmix64((key + counter) & M64))
 
 
-ACTIVATIONS = {
-    "relu": nn.ReLU,
-    "tanh": nn.Tanh,
-    "sigmoid": nn.Sigmoid,
-    "linear": nn.Identity,
-    "leaky_relu": lambda: nn.LeakyReLU(0.01),
-    "elu": nn.ELU,
-    "gelu": nn.GELU,
-    "silu": nn.SiLU,
-}
-
-
-class Sine(nn.Module):
-    def forward(self, x: Tensor) -> Tensor:
-        return torch.sin(x)
+#: Each activation's torch.nn module (its row's: what to_torch() uses), run under autograd.
+ACTIVATIONS = {name: row.module for name, row in engine.ACTIVATIONS.items()}
 
 
 FEATURES = {
@@ -80,7 +68,7 @@ class ReferenceLoop:
                 layer.weight.copy_(torch.tensor(w))
                 layer.bias.copy_(torch.tensor(b))
             self.linears.append(layer)
-            self.acts.append(Sine() if act == "sine" else ACTIVATIONS[act]())
+            self.acts.append(ACTIVATIONS[act]())
         train = [p for p in data if not p.get("test", False)]
         xy = torch.tensor([[p["x"], p["y"]] for p in train], dtype=torch.float32)
         self.x = torch.stack(
@@ -188,12 +176,10 @@ def points(n: int, classes: int, regression: bool, seed: int) -> list[dict[str, 
 
 configs = st.fixed_dictionaries(
     {
-        "optimizer": st.sampled_from(["sgd", "adam", "adamw", "rmsprop"]),
+        "optimizer": st.sampled_from(list(engine.OPTIMIZERS)),
         "learning_rate": st.sampled_from([0.01, 0.05, 0.1]),
         "momentum": st.sampled_from([0.0, 0.5, 0.9]),
-        "activation": st.sampled_from(
-            ["relu", "tanh", "sigmoid", "linear", "leaky_relu", "elu", "gelu", "silu", "sine"]
-        ),
+        "activation": st.sampled_from(list(engine.ACTIVATIONS)),
         "hidden_layers": st.lists(st.integers(1, 6), min_size=0, max_size=3),
         "features": st.sampled_from([["x", "y"], ["x", "y", "xy", "sinx"], ["y2", "x2", "siny"]]),
         "batch_size": st.sampled_from([None, 1, 3, 7, 100]),

@@ -1,5 +1,6 @@
 // Dataset generation through the protocol, and the catalogue of datasets (asked of the kernel
-// with an info request; a built-in copy of nnvisu.datasets.DATASETS until it answers).
+// with an info request; the generated copy of nnvisu.datasets.DATASETS until it answers).
+import { DATASETS } from "./generated/catalog";
 import type { DatasetInfo } from "./protocol";
 import { ClientClosed, describeError, type Requester } from "./protocolClient";
 import { clearError, MAX_SEED, readConfig, readDataset, showError, type DatasetSettings, type WidgetModel } from "./state";
@@ -8,22 +9,11 @@ const SOURCE = "Could not generate the dataset";
 
 type Catalogue = Record<string, DatasetInfo>;
 
-const classification = (max: number): DatasetInfo => ({ problem: "classification", min_classes: 2, max_classes: max });
-const regression: DatasetInfo = { problem: "regression", min_classes: 1, max_classes: 1 };
-
-export const FALLBACK_CATALOGUE: Catalogue = {
-  circle: classification(2),
-  xor: classification(2),
-  gauss: classification(8),
-  spiral: classification(8),
-  moons: classification(2),
-  concentric_circles: classification(8),
-  blobs: classification(8),
-  anisotropic_blobs: classification(8),
-  varied_blobs: classification(8),
-  plane: regression,
-  multi_gaussian: regression,
-};
+/** The catalogue Python generated (nnvisu.datasets.DATASETS), until the kernel's info reply
+ *  says what it has (an older kernel may have fewer). */
+export const FALLBACK_CATALOGUE: Catalogue = Object.fromEntries(
+  Object.entries(DATASETS).map(([name, d]): [string, DatasetInfo] => [name, { problem: d.problem, min_classes: d.min_classes, max_classes: d.max_classes }]),
+);
 
 /** Generator settings made valid for the catalogue: known name, class count within its range. */
 export function normalizeSettings(s: DatasetSettings, catalogue: Catalogue): DatasetSettings {

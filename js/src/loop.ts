@@ -3,6 +3,7 @@
 // network shown frame by frame as it moved during that request (the reply's snapshots), so
 // the map animates smoothly whatever the link. Pure logic against the model API and a
 // Requester: no DOM, testable with a fake model.
+import { LIMITS } from "./generated/catalog";
 import { appendHistory } from "./historyLog";
 import { networkMatches, type NetworkJSON } from "./nn/forward";
 import { ProtocolError, type TrainStepRequest, type TrainStepResult } from "./protocol";
@@ -51,7 +52,7 @@ export const MAX_BUDGET_MS = 1200;
 const SNAPSHOT_BYTES_MS2 = 320_000;
 /** Snapshots further apart than this (training ms) are not asked for. */
 const SPARSE_MS = 100;
-const MAX_STEPS = 100_000;
+const MAX_STEPS = LIMITS.max_steps;
 const SMOOTHING = 0.3;
 
 /**

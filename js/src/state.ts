@@ -1,12 +1,23 @@
 // The widget's synced state: one TypeScript interface mirroring the Python traits (declared and
 // documented in src/nnvisu/widget.py), the model API both hosts provide, and defaults for
 // missing keys.
+// Names, limits and defaults shared with Python come from generated/catalog.ts.
+import {
+  ACTIVATION_NAMES,
+  CONFIG_DEFAULTS,
+  FEATURE_NAMES,
+  DATASET_DEFAULTS,
+  LIMITS,
+  OPTIMIZER_NAMES,
+  VIEW_DEFAULTS,
+  type OptimizerName,
+} from "./generated/catalog";
 import type { ModelConfig, NetworkJSON } from "./nn/forward";
 import type { Timeline } from "./history";
 
 export type Problem = "classification" | "regression";
 
-export const FEATURES = ["x", "y", "x2", "y2", "xy", "sinx", "siny"] as const;
+export const FEATURES = FEATURE_NAMES;
 /** How the input features are shown (feature chips, the diagram's input column)... */
 export const FEATURE_LABELS: Record<string, string> = {
   x: "x",
@@ -19,15 +30,15 @@ export const FEATURE_LABELS: Record<string, string> = {
 };
 /** ...and how accessible names say those that screen readers read inconsistently. */
 export const FEATURE_SPOKEN: Record<string, string> = { x2: "x squared", y2: "y squared", xy: "x times y" };
-export const ACTIVATIONS = ["relu", "tanh", "sigmoid", "linear", "leaky_relu", "elu", "gelu", "silu", "sine"] as const;
-export const OPTIMIZERS = ["sgd", "adam", "adamw", "rmsprop"] as const;
-export type Optimizer = (typeof OPTIMIZERS)[number];
+export const ACTIVATIONS = ACTIVATION_NAMES;
+export const OPTIMIZERS = OPTIMIZER_NAMES;
+export type Optimizer = OptimizerName;
 
-export const MAX_CLASSES = 8;
-export const MAX_HIDDEN_LAYERS = 8;
-export const MAX_NEURONS = 64;
-export const MAX_POINTS = 10_000;
-export const MAX_SEED = 2 ** 31 - 1;
+export const MAX_CLASSES = LIMITS.max_classes;
+export const MAX_HIDDEN_LAYERS = LIMITS.max_hidden_layers;
+export const MAX_NEURONS = LIMITS.max_neurons;
+export const MAX_POINTS = LIMITS.max_points;
+export { MAX_SEED } from "./generated/catalog";
 
 /** A full protocol config (Python fills every key at construction). */
 export interface TrainConfig extends ModelConfig {
@@ -148,26 +159,9 @@ export interface WidgetModel {
 }
 
 export const DEFAULT_CONFIG: TrainConfig = {
-  problem: "classification",
-  num_classes: 2,
-  features: ["x", "y"],
-  hidden_layers: [4, 4],
-  activation: "tanh",
-  optimizer: "sgd",
-  learning_rate: 0.03,
-  momentum: 0,
-  beta1: 0.9,
-  beta2: 0.999,
-  eps: 1e-8,
-  alpha: 0.99,
-  weight_decay: 0.01,
-  l1: 0,
-  l2: 0,
-  dropout: 0,
-  batch_size: null,
-  steps: 1,
-  time_budget_ms: null,
-  seed: 0,
+  ...CONFIG_DEFAULTS,
+  features: [...CONFIG_DEFAULTS.features],
+  hidden_layers: [...CONFIG_DEFAULTS.hidden_layers],
 };
 
 export const DEFAULT_METRICS: Metrics = {
@@ -179,24 +173,9 @@ export const DEFAULT_METRICS: Metrics = {
   epoch: 0,
 };
 
-export const DEFAULT_DATASET: DatasetSettings = {
-  name: "circle",
-  n: 200,
-  noise: 0.1,
-  num_classes: 2,
-  seed: 0,
-  test_ratio: 0.5,
-};
+export const DEFAULT_DATASET: DatasetSettings = { ...DATASET_DEFAULTS };
 
-export const DEFAULT_VIEW: ViewSettings = {
-  show_test: true,
-  discretize: false,
-  tool: "add",
-  selected_class: 0,
-  value: 0.5,
-  eraser_radius: 0.1,
-  point_loss: false,
-};
+export const DEFAULT_VIEW: ViewSettings = { ...VIEW_DEFAULTS };
 
 // Readers fill keys the model lacks (older saved notebooks, a host still starting), so the UI
 // never sees undefined.

@@ -5,7 +5,8 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import fresh from "../src/nn/grid.wat";
 import { WASM_BASE64 } from "../src/nn/gridWasmBytes";
-import { activation } from "../src/nn/activations";
+import { activation, activationCode, applyStrided } from "../src/nn/activations";
+import { ACTIVATION_INFO, ACTIVATION_NAMES, FEATURE_NAMES } from "../src/generated/catalog";
 import { evaluateGrid, evaluateOutput, gridBackend, useWasmGrid, wasmGridReady, type ModelConfig, type NetworkJSON } from "../src/nn/forward";
 
 beforeAll(async () => {
@@ -34,7 +35,7 @@ function randomNetwork(sizes: number[], seed: number, scale = 2): NetworkJSON {
   };
 }
 
-const FEATURES = ["x", "y", "x2", "y2", "xy", "sinx", "siny"];
+const FEATURES = [...FEATURE_NAMES];
 /** How far the float32 kernel may be from the float64 path (see maxDiff): a few float32 ulps. */
 const AGREE = 2e-6;
 
@@ -80,7 +81,7 @@ describe("the committed kernel", () => {
 });
 
 describe("the WebAssembly path equals the JS path", () => {
-  const ACTIVATIONS = ["relu", "tanh", "sigmoid", "linear", "leaky_relu", "elu", "gelu", "silu", "sine"];
+  const ACTIVATIONS = ACTIVATION_NAMES;
   const SHAPES: [number, number[], number][] = [
     [2, [], 2],
     [7, [1], 3],
@@ -185,7 +186,7 @@ describe("the kernel's functions", () => {
   });
 
   it("relu maps NaN to 0 and leaky_relu keeps it, as the JS path does", () => {
-    for (const activation of ["relu", "leaky_relu", "tanh", "sigmoid", "linear", "gelu", "silu", "elu", "sine"]) {
+    for (const activation of ACTIVATION_NAMES) {
       const cfg = config(2, [3, 2], activation, 2);
       const net = randomNetwork([2, 3, 2, 2], 11);
       net.weights[0][0][1] = NaN; // hidden node 0 is NaN everywhere
@@ -207,5 +208,57 @@ describe("the kernel's functions", () => {
       const { wasm, js } = both(net, cfg, 33);
       expect(maxDiff(wasm, js)).toBeLessThanOrEqual(AGREE);
     }
+  });
+});
+
+describe("every activation of Python's table (generated/catalog.ts) has a branch everywhere", () => {
+  const inputs = [-6, -2, -0.5, -1e-3, 0, 1e-3, 0.3, 1.7, 5, 9];
+
+  it("the JS function and the tiled JS path take every entry; an unknown name throws", () => {
+    for (const name of ACTIVATION_NAMES) {
+      expect(activationCode(name), name).toBe(ACTIVATION_INFO[name].code);
+      const fn = activation(name);
+      const v = Float64Array.from(inputs);
+      applyStrided(name, v, inputs.length, inputs.length, 1);
+      inputs.forEach((x, i) => expect(Math.abs(v[i] - fn(x)), `${name}(${x})`).toBeLessThan(4e-7));
+    }
+    for (const bad of ["swish", "", "toString", "__proto__"]) {
+      expect(() => activation(bad)).toThrow(/unknown activation/);
+      expect(() => activationCode(bad)).toThrow(/unknown activation/);
+      expect(() => applyStrided(bad, new Float64Array(4), 4, 4, 1)).toThrow(/unknown activation/);
+    }
+  });
+
+  it("the kernel's activate takes every entry marked wasm and traps on any other code", async () => {
+    const bytes = Uint8Array.from(atob(WASM_BASE64), (ch) => ch.charCodeAt(0));
+    const { instance } = await WebAssembly.instantiate(bytes);
+    const k = instance.exports as unknown as { memory: WebAssembly.Memory; heap: WebAssembly.Global; activate(p: number, n: number, code: number): void };
+    const at = k.heap.value as number;
+    const mem = new Float32Array(k.memory.buffer, at, 12);
+    const codes = new Set(ACTIVATION_NAMES.map((name) => ACTIVATION_INFO[name].code));
+    for (const name of ACTIVATION_NAMES) {
+      mem.fill(0);
+      mem.set(inputs);
+      const run = () => k.activate(at, 12, ACTIVATION_INFO[name].code);
+      if (!ACTIVATION_INFO[name].wasm) {
+        expect(run, name).toThrow(WebAssembly.RuntimeError); // the page applies it in JS
+        continue;
+      }
+      run();
+      const fn = activation(name);
+      inputs.forEach((x, i) => expect(Math.abs(mem[i] - fn(Math.fround(x))), `${name}(${x})`).toBeLessThan(AGREE));
+    }
+    for (const code of [-1, Math.max(...codes) + 1, 1000]) {
+      expect(() => k.activate(at, 12, code), `code ${code}`).toThrow(WebAssembly.RuntimeError);
+    }
+  });
+
+  it("evaluateGrid refuses an activation the table does not have, on either path", () => {
+    const net = randomNetwork([2, 3, 2], 3);
+    for (const wasm of [true, false]) {
+      useWasmGrid(wasm);
+      expect(() => evaluateGrid(net, config(2, [3], "swish", 2), 5)).toThrow(/unknown activation/);
+    }
+    useWasmGrid(true);
   });
 });

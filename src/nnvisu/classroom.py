@@ -18,6 +18,8 @@ CONTROLS: tuple[str, ...] = (
     "tools", "show_test", "discretize", "point_loss", "chart",  # output panel
     "timeline",
 )  # fmt: skip
+#: The controls that change the data: the data lock disables them.
+DATA_CONTROLS: tuple[str, ...] = ("dataset", "noise", "points", "classes", "test_ratio", "problem")
 
 
 def classroom_state(hidden: object, lock_data: object, *, names: tuple[str, str]) -> dict[str, Any]:

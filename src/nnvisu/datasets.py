@@ -51,40 +51,44 @@ class DatasetInfo:
     max_classes: int
     default_classes: int
     description: str
+    #: How the page names it.
+    label: str
 
 
-def _info(name: str, lo: int, hi: int, description: str) -> DatasetInfo:
-    return DatasetInfo(name, "classification", lo, hi, 2, description)
+def _info(name: str, label: str, lo: int, hi: int, description: str) -> DatasetInfo:
+    return DatasetInfo(name, "classification", lo, hi, 2, description, label)
 
 
 _REGRESSION_NOISE = "noise: Gaussian value noise, std 0.3·noise, then clipped to [-1, 1]."
 DATASETS: dict[str, DatasetInfo] = {
     info.name: info
     for info in [
-        _info("circle", 2, 2, "Inner disc (class 0) inside a ring (class 1), as in TensorFlow "
-              "Playground. noise: Gaussian position jitter, std 0.15·noise."),
-        _info("xor", 2, 2, "Quadrants: class 0 where x·y > 0, class 1 where x·y < 0 (TensorFlow "
-              "Playground). Two classes only: more would no longer be an XOR. noise: position "
-              "jitter, std 0.15·noise."),
-        _info("gauss", 2, 8, "Gaussian clusters evenly spaced on a ring (the two diagonal ones of "
-              "TensorFlow Playground for 2 classes). noise widens them: std 0.1 + 0.25·noise."),
-        _info("spiral", 2, 8, "Interleaved spiral arms, one per class (TensorFlow Playground's "
-              "two arms; fewer turns with more arms). noise: position jitter, std 0.15·noise."),
-        _info("moons", 2, 2, "Two interleaving half circles (scikit-learn's make_moons). "
+        _info("circle", "Circle", 2, 2, "Inner disc (class 0) inside a ring (class 1), as in "
+              "TensorFlow Playground. noise: Gaussian position jitter, std 0.15·noise."),
+        _info("xor", "XOR", 2, 2, "Quadrants: class 0 where x·y > 0, class 1 where x·y < 0 "
+              "(TensorFlow Playground). Two classes only: more would no longer be an XOR. "
               "noise: position jitter, std 0.15·noise."),
-        _info("concentric_circles", 2, 8, "Concentric thin rings, class 0 innermost. "
+        _info("gauss", "Gaussian clusters", 2, 8, "Gaussian clusters evenly spaced on a ring "
+              "(the two diagonal ones of TensorFlow Playground for 2 classes). noise widens "
+              "them: std 0.1 + 0.25·noise."),
+        _info("spiral", "Spiral", 2, 8, "Interleaved spiral arms, one per class (TensorFlow "
+              "Playground's two arms; fewer turns with more arms). noise: position jitter, "
+              "std 0.15·noise."),
+        _info("moons", "Moons", 2, 2, "Two interleaving half circles (scikit-learn's make_moons). "
               "noise: position jitter, std 0.15·noise."),
-        _info("blobs", 2, 8, "Isotropic Gaussian blobs at random, distinct places (scikit-learn's "
-              "make_blobs). noise widens them: std 0.05 + 0.2·noise."),
-        _info("anisotropic_blobs", 2, 8, "Elongated Gaussian blobs (4.5:1) with random "
-              "orientations. noise widens them: base std 0.05 + 0.2·noise."),
-        _info("varied_blobs", 2, 8, "Gaussian blobs whose spreads differ (0.4 to 2 times the base "
-              "std 0.05 + 0.2·noise)."),
+        _info("concentric_circles", "Concentric circles", 2, 8, "Concentric thin rings, class 0 "
+              "innermost. noise: position jitter, std 0.15·noise."),
+        _info("blobs", "Blobs", 2, 8, "Isotropic Gaussian blobs at random, distinct places "
+              "(scikit-learn's make_blobs). noise widens them: std 0.05 + 0.2·noise."),
+        _info("anisotropic_blobs", "Anisotropic blobs", 2, 8, "Elongated Gaussian blobs (4.5:1) "
+              "with random orientations. noise widens them: base std 0.05 + 0.2·noise."),
+        _info("varied_blobs", "Varied blobs", 2, 8, "Gaussian blobs whose spreads differ (0.4 to "
+              "2 times the base std 0.05 + 0.2·noise)."),
         DatasetInfo("plane", "regression", 1, 1, 1, "Regression: value (x + y) / 2 over uniform "
-                    f"points (TensorFlow Playground). {_REGRESSION_NOISE}"),
+                    f"points (TensorFlow Playground). {_REGRESSION_NOISE}", "Plane"),
         DatasetInfo("multi_gaussian", "regression", 1, 1, 1, "Regression: six bumps of value ±1 "
                     "fading to 0 at distance 1/3, the largest in magnitude wins (TensorFlow "
-                    f"Playground). {_REGRESSION_NOISE}"),
+                    f"Playground). {_REGRESSION_NOISE}", "Multi Gaussian"),
     ]
 }  # fmt: skip
 

@@ -8,6 +8,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from nnvisu.engine.activations import ACTIVATIONS as ENGINE_ACTIVATIONS
+from nnvisu.engine.activations import Sine
 from nnvisu.engine.network import FEATURES
 
 
@@ -31,25 +33,9 @@ class Features(nn.Module):
         return ", ".join(self.features)
 
 
-class Sine(nn.Module):
-    """``sin(z)``, the one activation torch.nn does not have."""
-
-    def forward(self, z: Tensor) -> Tensor:
-        """Return ``sin(z)``."""
-        return torch.sin(z)
-
-
-#: Hidden-layer activations with the parameters the protocol defines.
+#: Hidden-layer activations as torch.nn modules, with the parameters the protocol defines.
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
-    "relu": nn.ReLU,
-    "tanh": nn.Tanh,
-    "sigmoid": nn.Sigmoid,
-    "linear": nn.Identity,
-    "leaky_relu": lambda: nn.LeakyReLU(0.01),
-    "elu": lambda: nn.ELU(1.0),
-    "gelu": lambda: nn.GELU(approximate="none"),
-    "silu": nn.SiLU,
-    "sine": Sine,
+    name: row.module for name, row in ENGINE_ACTIVATIONS.items()
 }
 
 
@@ -80,3 +66,6 @@ def to_torch(config: dict[str, Any], network: dict[str, Any]) -> nn.Sequential:
             if dropout > 0:
                 layers.append(nn.Dropout(dropout))
     return nn.Sequential(*layers).eval()
+
+
+__all__ = ["ACTIVATIONS", "Features", "Sine"]

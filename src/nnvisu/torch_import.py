@@ -14,8 +14,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from nnvisu.engine.activations import ACTIVATIONS
 from nnvisu.engine.network import FEATURES
-from nnvisu.export import Features, Sine
+from nnvisu.export import Features
 from nnvisu.protocol.messages import FLOAT32_MAX, MAX_CLASSES, MAX_HIDDEN_LAYERS, MAX_NEURONS
 from nnvisu.timeline import empty_timeline
 
@@ -23,10 +24,10 @@ from nnvisu.timeline import empty_timeline
 MODEL_KEYS = ("features", "hidden_layers", "activation", "dropout", "problem", "num_classes")
 
 SUPPORTED = (
-    "nn.Linear, and between Linear layers one activation of nn.ReLU, nn.Tanh, nn.Sigmoid, "
-    "nn.LeakyReLU(0.01), nn.ELU(1.0), nn.GELU(), nn.SiLU, nn.Identity or nnvisu's Sine "
-    "(the same one everywhere), optionally followed by nn.Dropout; an nnvisu Features module "
-    "may come first"
+    "nn.Linear, and between Linear layers one activation of "
+    + ", ".join(repr(row.module()) for row in ACTIVATIONS.values())
+    + " (the same one everywhere), optionally followed by nn.Dropout; an nnvisu Features "
+    "module may come first"
 )
 
 
@@ -45,18 +46,17 @@ class Imported:
 
 def _activation_name(module: nn.Module) -> str | None:
     """The playground's name of an activation module, or None if it has no equivalent."""
-    exact = {nn.ReLU: "relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid", nn.Identity: "linear",
-             nn.SiLU: "silu", Sine: "sine"}  # fmt: skip
-    kind = type(module)
-    if kind in exact:
-        return exact[kind]
-    if kind is nn.LeakyReLU and module.negative_slope == 0.01:
-        return "leaky_relu"
-    if kind is nn.ELU and module.alpha == 1.0:
-        return "elu"
-    if kind is nn.GELU and module.approximate == "none":
-        return "gelu"
+    for name, row in ACTIVATIONS.items():  # the module of the table, with the same settings
+        reference = row.module()
+        if type(module) is type(reference) and _settings(module) == _settings(reference):
+            return name
     return None
+
+
+def _settings(module: nn.Module) -> dict[str, Any]:
+    """A module's public attributes that change what it computes (not ``inplace``)."""
+    return {k: v for k, v in vars(module).items()
+            if not k.startswith("_") and k not in ("training", "inplace")}  # fmt: skip
 
 
 def _unsupported(index: int, module: nn.Module, why: str) -> ValueError:

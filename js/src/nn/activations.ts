@@ -1,31 +1,28 @@
-// The contract's numerical definitions of input features and hidden-layer activations.
-import { erf } from "./erf";
+// The numerical definitions of input features and hidden-layer activations (docs/protocol.md).
+// Activations come from Python's table (generated/catalog.ts: names, codes, formulas); an
+// unknown name or code throws.
+import { ACTIVATION_FNS, ACTIVATION_INFO, type ActivationName, type FeatureName } from "../generated/catalog";
 
 export type Activation = (v: number) => number;
 
-const SQRT1_2 = Math.SQRT1_2;
-
-const ACTIVATION_FNS: Record<string, Activation> = {
-  relu: (v) => (v > 0 ? v : 0),
-  tanh: Math.tanh,
-  sigmoid: (v) => 1 / (1 + Math.exp(-v)),
-  linear: (v) => v,
-  leaky_relu: (v) => (v >= 0 ? v : 0.01 * v),
-  elu: (v) => (v > 0 ? v : Math.expm1(v)),
-  gelu: (v) => 0.5 * v * (1 + erf(v * SQRT1_2)),
-  silu: (v) => v / (1 + Math.exp(-v)),
-  sine: Math.sin,
-};
+function known(name: string): name is ActivationName {
+  return Object.prototype.hasOwnProperty.call(ACTIVATION_FNS, name);
+}
 
 export function activation(name: string): Activation {
-  const fn = ACTIVATION_FNS[name];
-  if (!fn) throw new Error(`unknown activation "${name}"`);
-  return fn;
+  if (!known(name)) throw new Error(`unknown activation "${name}"`);
+  return ACTIVATION_FNS[name];
+}
+
+/** An activation's integer code (Python's, and the WebAssembly kernel's). */
+export function activationCode(name: string): number {
+  if (!known(name)) throw new Error(`unknown activation "${name}"`);
+  return ACTIVATION_INFO[name].code;
 }
 
 type Feature = (x: number, y: number) => number;
 
-const FEATURE_FNS: Record<string, Feature> = {
+const FEATURE_FNS: Record<FeatureName, Feature> = {
   x: (x) => x,
   y: (_x, y) => y,
   x2: (x) => x * x,
@@ -36,7 +33,7 @@ const FEATURE_FNS: Record<string, Feature> = {
 };
 
 export function feature(name: string): Feature {
-  const fn = FEATURE_FNS[name];
+  const fn = Object.prototype.hasOwnProperty.call(FEATURE_FNS, name) ? FEATURE_FNS[name as FeatureName] : undefined;
   if (!fn) throw new Error(`unknown input feature "${name}"`);
   return fn;
 }
@@ -61,27 +58,32 @@ export function fastTanh(v: number): number {
   return (p * x) / q;
 }
 
-/** Activations with a whole-buffer kernel (no call per value): codes for applyStrided. */
-const CODES: Record<string, number> = { relu: 0, tanh: 1, sigmoid: 2, linear: 3, leaky_relu: 4 };
+const CODE = {
+  relu: ACTIVATION_INFO.relu.code,
+  tanh: ACTIVATION_INFO.tanh.code,
+  sigmoid: ACTIVATION_INFO.sigmoid.code,
+  linear: ACTIVATION_INFO.linear.code,
+  leaky_relu: ACTIVATION_INFO.leaky_relu.code,
+};
 
 /** Apply activation `name` in place to the first `width` of every `stride` values of
  *  v[0 .. rows*stride) (cell-major tiles): tight loops for the common activations, the
- *  per-value function (activation(name)) for the rest. */
+ *  per-value function (activation(name)) for the rest; an unknown name throws. */
 export function applyStrided(name: string, v: Float64Array, width: number, stride: number, rows: number): void {
   const end = rows * stride;
-  switch (CODES[name]) {
-    case 0:
+  switch (activationCode(name)) {
+    case CODE.relu:
       for (let at = 0; at < end; at += stride) for (let i = at; i < at + width; i++) if (!(v[i] > 0)) v[i] = 0; // NaN -> 0 like `v > 0 ? v : 0`
       return;
-    case 1:
+    case CODE.tanh:
       for (let at = 0; at < end; at += stride) for (let i = at; i < at + width; i++) v[i] = fastTanh(v[i]);
       return;
-    case 2: // 1 / (1 + e^-v) = (1 + tanh(v/2)) / 2
+    case CODE.sigmoid: // 1 / (1 + e^-v) = (1 + tanh(v/2)) / 2
       for (let at = 0; at < end; at += stride) for (let i = at; i < at + width; i++) v[i] = 0.5 + 0.5 * fastTanh(0.5 * v[i]);
       return;
-    case 3:
+    case CODE.linear:
       return;
-    case 4:
+    case CODE.leaky_relu:
       for (let at = 0; at < end; at += stride) for (let i = at; i < at + width; i++) if (!(v[i] >= 0)) v[i] *= 0.01;
       return;
     default: {

@@ -4,7 +4,8 @@
 // 'wasm-unsafe-eval', as in some VS Code webviews) is unavailable, computeWasm returns null and
 // forward.ts keeps its float64 JS path. float32 is what torch computes in: every layer stays
 // within 1e-5 of torch (test/forward.test.ts runs the fixtures through both paths).
-import { activation } from "./activations";
+import { activation, activationCode } from "./activations";
+import { ACTIVATION_INFO, type ActivationName } from "../generated/catalog";
 import type { ModelConfig, NetworkJSON } from "./forward";
 import { WASM_BASE64 } from "./gridWasmBytes";
 import { layerArrays } from "./layerArrays";
@@ -46,9 +47,6 @@ export function wasmAvailable(): boolean {
  *  in different L1 sets (T = 512 maps them to 2 sets of 8 ways: 64×64 layers ran 1.5× slower);
  *  100×100 is 25 tiles. A tile of 64 nodes is 100 KB. */
 const T = 400;
-
-/** Activations grid.wat's `activate` applies; the others run in JS on the kernel's memory. */
-const WASM_ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, tanh: 2, sigmoid: 3, leaky_relu: 4, gelu: 5, silu: 6, elu: 7 };
 
 const roundUp = (v: number, m: number) => Math.ceil(v / m) * m;
 
@@ -113,8 +111,10 @@ export function computeWasm(
   const cells = n * n;
   const layers = layerArrays(sizes, cells, outputOnly, into);
   if (!outputOnly) layers[0].set(inputs);
-  const code = WASM_ACTIVATIONS[cfg.activation] ?? -1;
-  const fn = code < 0 ? activation(cfg.activation) : null;
+  // grid.wat's `activate` takes the table's codes; activations without a loop there (the
+  // table's `wasm` false) run in JS on the kernel's memory. An unknown name throws here.
+  const code = activationCode(cfg.activation);
+  const fn = ACTIVATION_INFO[cfg.activation as ActivationName].wasm ? null : activation(cfg.activation);
   const classify = cfg.problem === "classification";
   for (let c0 = 0; c0 < cells; c0 += T) {
     const t = Math.min(T, cells - c0);
@@ -128,7 +128,7 @@ export function computeWasm(
           for (let node = 0; node < nOut; node++) {
             for (let i = b + node * T, end = i + t; i < end; i++) mem[i] = fn(mem[i]);
           }
-        } else if (code > 0) k.activate(4 * b, nOut * T, code);
+        } else k.activate(4 * b, nOut * T, code);
       } else if (classify) k.softmax(4 * b, nOut, T, count);
       const out = layers[l + 1];
       if (out.length > 0) {

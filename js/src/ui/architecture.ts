@@ -2,20 +2,11 @@
 // activation. They only edit the config; the reshaper answers with a network that keeps the
 // overlapping weights (the activation needs no new weights).
 import { ACTIVATIONS, FEATURE_LABELS, FEATURE_SPOKEN, FEATURES, MAX_HIDDEN_LAYERS, MAX_NEURONS, patchConfig, readConfig, type WidgetModel } from "../state";
+import { ACTIVATION_INFO } from "../generated/catalog";
 import { button, control, field, h, hint, ICONS, onModel, select, type Cleanup, type Option } from "./dom";
 
 
-const ACTIVATION_LABELS: Record<string, string> = {
-  relu: "ReLU",
-  tanh: "Tanh",
-  sigmoid: "Sigmoid",
-  linear: "Linear",
-  leaky_relu: "Leaky ReLU",
-  elu: "ELU",
-  gelu: "GELU",
-  silu: "SiLU",
-  sine: "Sine",
-};
+const ACTIVATION_LABELS: Record<string, string> = Object.fromEntries(ACTIVATIONS.map((a) => [a, ACTIVATION_INFO[a].label]));
 
 /** New layers start as wide as the last one (or 4), like adding a copy. */
 const DEFAULT_WIDTH = 4;

@@ -5,11 +5,12 @@
  * the controls toggle `hidden` themselves (e.g. Momentum only for SGD and RMSprop), and
  * neither must undo the other.
  */
+import { DATA_CONTROLS as DATA_CONTROL_NAMES } from "../generated/catalog";
 import type { Classroom, WidgetModel } from "../state";
 import "./classroom.css";
 
-/** Control groups that change the data: disabled while the data is locked. */
-const DATA_CONTROLS: readonly string[] = ["dataset", "noise", "points", "classes", "test_ratio", "problem"];
+/** Control groups that change the data (nnvisu.classroom): disabled while the data is locked. */
+const DATA_CONTROLS: readonly string[] = DATA_CONTROL_NAMES;
 
 /** Marks what applyClassroom disabled, so unlocking re-enables only that. */
 const LOCK_MARK = "data-nnv-locked";

@@ -2,24 +2,12 @@
 // Regenerate. Every change asks the kernel for new points (generate_data); the dataset decides
 // the problem type and class count, and the reshaper follows with a matching network.
 import type { DataGenerator } from "../datasets";
+import { DATASETS } from "../generated/catalog";
 import { readConfig, readDataset, type Problem, type WidgetModel } from "../state";
 import { button, control, field, h, hint, ICONS, onModel, select, setOptions, showValue, slider, type Cleanup, type Option } from "./dom";
 
-const LABELS: Record<string, string> = {
-  circle: "Circle",
-  xor: "XOR",
-  gauss: "Gaussian clusters",
-  spiral: "Spiral",
-  moons: "Moons",
-  concentric_circles: "Concentric circles",
-  blobs: "Blobs",
-  anisotropic_blobs: "Anisotropic blobs",
-  varied_blobs: "Varied blobs",
-  plane: "Plane",
-  multi_gaussian: "Multi Gaussian",
-};
 
-const datasetLabel = (name: string): string => LABELS[name] ?? name.replace(/_/g, " ");
+const datasetLabel = (name: string): string => DATASETS[name]?.label ?? name.replace(/_/g, " ");
 
 export function mountDataPanel(model: WidgetModel, el: HTMLElement, generator: DataGenerator): Cleanup {
   const problem = select(

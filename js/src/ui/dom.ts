@@ -1,5 +1,6 @@
 // Small DOM helpers shared by the UI modules: element creation, labelled form fields, and
 // model listeners that come with their own removal.
+import type { ControlName } from "../generated/catalog";
 import type { WidgetModel } from "../state";
 
 export type Cleanup = () => void;
@@ -53,8 +54,9 @@ export function uid(prefix: string): string {
   return `nnv-${prefix}-${++fieldCounter}`;
 }
 
-/** Name a group of controls (the config key it edits) so classroom mode can hide or lock it. */
-export function control<T extends HTMLElement>(name: string, el: T): T {
+/** Name a group of controls (the config key it edits) so classroom mode can hide or lock it;
+ *  the name must be one of nnvisu.classroom.CONTROLS (generated/catalog.ts). */
+export function control<T extends HTMLElement>(name: ControlName, el: T): T {
   el.dataset.control = name;
   return el;
 }

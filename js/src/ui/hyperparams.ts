@@ -3,10 +3,11 @@
 // request's config only: live, no reset. Optimizer settings show only for the optimizers they
 // apply to (torch semantics); the others keep their values, hidden.
 import { OPTIMIZERS, patchConfig, readConfig, type Optimizer, type TrainConfig, type WidgetModel } from "../state";
+import { CONFIG_RANGES, OPTIMIZER_INFO } from "../generated/catalog";
 import { control, field, h, hint, onModel, select, showValue, uid, type Cleanup, type Option } from "./dom";
 import "./hyperparams.css";
 
-const OPTIMIZER_LABELS: Record<Optimizer, string> = { sgd: "SGD", adam: "Adam", adamw: "AdamW", rmsprop: "RMSprop" };
+const OPTIMIZER_LABELS = Object.fromEntries(OPTIMIZERS.map((o) => [o, OPTIMIZER_INFO[o].label])) as Record<Optimizer, string>;
 
 const LEARNING_RATES = [1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const PENALTIES = [0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1];
@@ -27,14 +28,21 @@ interface NumberParam {
   optimizers: readonly Optimizer[];
 }
 
+/** An optimizer setting's range (the protocol's), and the optimizers that read it (Python's table). */
+function param(key: NumberKey, label: string, hint: string, step: number): NumberParam {
+  const r = CONFIG_RANGES[key];
+  const optimizers = OPTIMIZERS.filter((o) => OPTIMIZER_INFO[o].settings.includes(key));
+  return { key, label, hint, step, optimizers, min: r.ge ?? r.gt ?? 0, max: r.le ?? r.lt ?? 1, minOpen: r.gt !== undefined, maxOpen: r.lt !== undefined };
+}
+
 /** Optimizer settings typed as numbers: label, valid range (open or closed ends), where they apply. */
 export const NUMBER_PARAMS: readonly NumberParam[] = [
-  { key: "momentum", label: "Momentum", hint: "Share of the previous update carried into the next one", min: 0, max: 1, minOpen: false, maxOpen: true, step: 0.05, optimizers: ["sgd", "rmsprop"] },
-  { key: "beta1", label: "β₁", hint: "Decay rate of the running average of gradients (Adam's momentum)", min: 0, max: 1, minOpen: false, maxOpen: true, step: 0.01, optimizers: ["adam", "adamw"] },
-  { key: "beta2", label: "β₂", hint: "Decay rate of the running average of squared gradients", min: 0, max: 1, minOpen: false, maxOpen: true, step: 0.001, optimizers: ["adam", "adamw"] },
-  { key: "alpha", label: "α (smoothing)", hint: "Decay rate of RMSprop's running average of squared gradients", min: 0, max: 1, minOpen: false, maxOpen: true, step: 0.01, optimizers: ["rmsprop"] },
-  { key: "eps", label: "ε", hint: "Added to the denominator for numerical stability", min: 0, max: 1, minOpen: true, maxOpen: false, step: 1e-8, optimizers: ["adam", "adamw", "rmsprop"] },
-  { key: "weight_decay", label: "Weight decay", hint: "Shrinks every weight towards 0 by lr × decay each step, decoupled from the gradient", min: 0, max: 1, minOpen: false, maxOpen: false, step: 0.001, optimizers: ["adamw"] },
+  param("momentum", "Momentum", "Share of the previous update carried into the next one", 0.05),
+  param("beta1", "β₁", "Decay rate of the running average of gradients (Adam's momentum)", 0.01),
+  param("beta2", "β₂", "Decay rate of the running average of squared gradients", 0.001),
+  param("alpha", "α (smoothing)", "Decay rate of RMSprop's running average of squared gradients", 0.01),
+  param("eps", "ε", "Added to the denominator for numerical stability", 1e-8),
+  param("weight_decay", "Weight decay", "Shrinks every weight towards 0 by lr × decay each step, decoupled from the gradient", 0.001),
 ];
 
 const num = (v: number): string => String(v);

@@ -8,8 +8,8 @@ that compiled function and a small cache of features derived from a ``Data`` obj
 of which can change a result.
 """
 
+from nnvisu.engine.activations import ACTIVATIONS
 from nnvisu.engine.network import (
-    ACTIVATIONS,
     FEATURES,
     NetSpec,
     Network,

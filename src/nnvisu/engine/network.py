@@ -1,4 +1,4 @@
-"""The MLP itself: input features, activations (forward beside derivative), init, forward/backward.
+"""The MLP itself: input features, init, forward/backward (activations: activations.py).
 
 All parameters of a network live in ONE flat float32 vector: every layer's weight matrix
 (out×in, row-major, torch.nn.Linear layout) in layer order, then every bias. The per-layer
@@ -16,11 +16,12 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain, pairwise
-from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from nnvisu.engine.activations import ACTIVATIONS, Activation, activate, activate_backward
 
 #: Input features computed from a point (x, y), in the protocol's names.
 FEATURES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
@@ -32,75 +33,6 @@ FEATURES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
     "sinx": lambda x, y: torch.sin(x),
     "siny": lambda x, y: torch.sin(y),
 }
-
-#: Hidden-layer nonlinearities by name; the code is what the (TorchScript-compatible) kernels
-#: below take, since a compiled function cannot take a Python callable.
-ACTIVATION_CODES: dict[str, int] = {
-    "relu": 0, "tanh": 1, "sigmoid": 2, "linear": 3, "leaky_relu": 4, "elu": 5, "gelu": 6,
-    "silu": 7, "sine": 8,
-}  # fmt: skip
-
-
-def activate(z: Tensor, act: int) -> Tensor:
-    """Activation ``act`` (an ACTIVATION_CODES value) of pre-activations ``z``."""
-    if act == 0:
-        return torch.relu(z)
-    if act == 1:
-        return torch.tanh(z)
-    if act == 2:
-        return torch.sigmoid(z)
-    if act == 3:
-        return z
-    if act == 4:
-        return F.leaky_relu(z, 0.01)
-    if act == 5:
-        return F.elu(z)
-    if act == 6:
-        return F.gelu(z)  # exact (erf)
-    if act == 7:
-        return F.silu(z)
-    return torch.sin(z)
-
-
-def activate_backward(grad: Tensor, z: Tensor, a: Tensor, act: int) -> Tensor:
-    """dL/dz from dL/da (``a`` = activate(z, act)), with the aten kernels autograd calls."""
-    out: Tensor = grad  # linear
-    if act == 0:
-        out = torch.ops.aten.threshold_backward(grad, a, 0.0)
-    elif act == 1:
-        out = torch.ops.aten.tanh_backward(grad, a)
-    elif act == 2:
-        out = torch.ops.aten.sigmoid_backward(grad, a)
-    elif act == 4:
-        out = torch.ops.aten.leaky_relu_backward(grad, z, 0.01, False)
-    elif act == 5:
-        out = torch.ops.aten.elu_backward(grad, 1.0, 1.0, 1.0, False, z)
-    elif act == 6:
-        out = torch.ops.aten.gelu_backward(grad, z)
-    elif act == 7:
-        out = torch.ops.aten.silu_backward(grad, z)
-    elif act == 8:
-        out = grad * torch.cos(z)  # d/dz sin z = cos z
-    return out
-
-
-class Activation(NamedTuple):
-    """A hidden-layer nonlinearity ``a = forward(z)`` and its backward ``dL/dz``."""
-
-    forward: Callable[[Tensor], Tensor]
-    #: (dL/da, z, a) -> dL/dz. The aten kernels are the ones autograd itself calls.
-    backward: Callable[[Tensor, Tensor, Tensor], Tensor]
-    #: The ACTIVATION_CODES value (what the compiled kernels take).
-    code: int
-
-
-def _activation(code: int) -> Activation:
-    return Activation(
-        lambda z: activate(z, code), lambda g, z, a: activate_backward(g, z, a, code), code
-    )
-
-
-ACTIVATIONS: dict[str, Activation] = {name: _activation(c) for name, c in ACTIVATION_CODES.items()}
 
 
 @dataclass(frozen=True)

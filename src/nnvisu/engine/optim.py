@@ -16,18 +16,11 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-#: Buffer names each optimizer keeps, as in ``torch.optim.<Optimizer>.state``.
-BUFFERS: dict[str, tuple[str, ...]] = {
-    "sgd": ("momentum_buffer",),
-    "adam": ("exp_avg", "exp_avg_sq"),
-    "adamw": ("exp_avg", "exp_avg_sq"),
-    "rmsprop": ("square_avg", "momentum_buffer"),
-}
-OPTIMIZERS = tuple(BUFFERS)
+from nnvisu.tables import BUFFER_NAMES, OPTIMIZER_CODES, Opt
 
-#: Codes the (TorchScript-compatible) update takes: plain SGD, SGD with momentum,
-#: Adam/AdamW, RMSprop (with or without momentum).
-SGD, SGD_MOMENTUM, ADAM, RMSPROP = 0, 1, 2, 3
+#: Buffer names each optimizer keeps, as in ``torch.optim.<Optimizer>.state`` (nnvisu.tables).
+BUFFERS: dict[str, tuple[str, ...]] = BUFFER_NAMES
+OPTIMIZERS = tuple(BUFFERS)
 
 
 @dataclass(frozen=True)
@@ -55,6 +48,9 @@ def plan(
 
     Buffers the optimizer uses but ``buffers`` lacks are added to it as zeros;
     ``weight_decay`` is zeroed unless AdamW.
+
+    Raises:
+        ValueError: ``optimizer`` is not in nnvisu.tables.OPTIMIZERS.
     """
 
     def buffer(name: str) -> Tensor:
@@ -62,17 +58,17 @@ def plan(
 
     if optimizer == "sgd":
         if hyper.momentum == 0:
-            return SGD, [], hyper
-        return SGD_MOMENTUM, [buffer("momentum_buffer")], hyper
+            return Opt.SGD.value, [], hyper  # no buffer: plain SGD
+        return Opt.SGD.value, [buffer("momentum_buffer")], hyper
     if optimizer in ("adam", "adamw"):
         decay = hyper.weight_decay if optimizer == "adamw" else 0.0
         hyper = Hyper(**{**vars(hyper), "weight_decay": decay})
-        return ADAM, [buffer("exp_avg"), buffer("exp_avg_sq")], hyper
+        return OPTIMIZER_CODES[optimizer], [buffer("exp_avg"), buffer("exp_avg_sq")], hyper
     if optimizer == "rmsprop":
         used = [buffer("square_avg")]
         if hyper.momentum > 0:
             used.append(buffer("momentum_buffer"))
-        return RMSPROP, used, hyper
+        return Opt.RMSPROP.value, used, hyper
     raise ValueError(f"unknown optimizer {optimizer!r}")
 
 
@@ -82,15 +78,19 @@ def update(
     """One in-place step of ``optimizer`` (a :func:`plan` code) at 1-based optimizer ``step``.
 
     ``hyper`` is :meth:`Hyper.as_list`; ``buffers`` as :func:`plan` returns them.
+
+    Raises:
+        ValueError: (RuntimeError once compiled) ``optimizer`` is no optimizer's code.
     """
     lr = hyper[0]
-    if optimizer == 0:
-        p.add_(g, alpha=-lr)
-    elif optimizer == 1:
-        buf = buffers[0]
-        buf.mul_(hyper[1]).add_(g)  # dampening 0, no Nesterov: torch.optim.SGD defaults
-        p.add_(buf, alpha=-lr)
-    elif optimizer == 2:
+    if optimizer == Opt.SGD.value:
+        if len(buffers) == 0:
+            p.add_(g, alpha=-lr)
+        else:
+            buf = buffers[0]
+            buf.mul_(hyper[1]).add_(g)  # dampening 0, no Nesterov: torch.optim.SGD defaults
+            p.add_(buf, alpha=-lr)
+    elif optimizer == Opt.ADAM.value or optimizer == Opt.ADAMW.value:  # plan(): decay for AdamW
         beta1, beta2, eps, decay = hyper[2], hyper[3], hyper[4], hyper[6]
         exp_avg, exp_avg_sq = buffers[0], buffers[1]
         if decay != 0.0:
@@ -101,7 +101,7 @@ def update(
         bias_correction2 = 1 - beta2**step
         denom = (exp_avg_sq.sqrt() / bias_correction2**0.5).add_(eps)
         p.addcdiv_(exp_avg, denom, value=-(lr / bias_correction1))
-    else:
+    elif optimizer == Opt.RMSPROP.value:
         alpha, eps = hyper[5], hyper[4]
         square_avg = buffers[0]
         square_avg.mul_(alpha).addcmul_(g, g, value=1 - alpha)
@@ -112,3 +112,5 @@ def update(
             p.add_(buf, alpha=-lr)
         else:
             p.addcdiv_(g, avg, value=-lr)
+    else:
+        raise ValueError("unknown optimizer code " + str(optimizer))

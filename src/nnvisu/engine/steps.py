@@ -22,8 +22,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from nnvisu.engine.network import ACTIVATION_CODES, backprop, layer_views, num_params, penalty_grad
-from nnvisu.engine.optim import ADAM, RMSPROP, SGD_MOMENTUM, update
+from nnvisu.engine.network import backprop, layer_views, num_params, penalty_grad
+from nnvisu.engine.optim import update
+from nnvisu.tables import Act, Opt
 
 
 def run_steps(
@@ -127,7 +128,7 @@ def _same_as_eager(compiled: Runner) -> bool:
     masks = [[(torch.rand(n, w, generator=gen) > 0.3).float() / 0.7 for w in sizes[1:-1]]
              for n in (5, 2, 5)]  # fmt: skip
     hyper = [0.05, 0.5, 0.9, 0.999, 1e-8, 0.99, 0.01]
-    for optimizer, n_buffers in ((SGD_MOMENTUM, 1), (ADAM, 2), (RMSPROP, 2)):
+    for optimizer, n_buffers in ((Opt.SGD, 1), (Opt.ADAMW, 2), (Opt.RMSPROP, 2)):
         results = []
         for fn in (compiled, run_steps):
             params, grad = start.clone(), torch.zeros(total)
@@ -138,8 +139,8 @@ def _same_as_eager(compiled: Runner) -> bool:
                 fn(params, grad, weights, [w.t() for w in weights], biases,
                    grad_weights + grad_biases, [xs, xs.flip(0)], [ys, ys.flip(0)], 5, 3, 1, 3,
                    [torch.tensor(5.0), torch.tensor(2.0)], torch.ones(()),
-                   ACTIVATION_CODES["gelu"], False, masks if chunk % 2 else [], n_weights, 0.001,
-                   0.01, optimizer, hyper, buffers, 1 + 3 * chunk)  # fmt: skip
+                   Act.GELU.value, False, masks if chunk % 2 else [], n_weights, 0.001,
+                   0.01, optimizer.value, hyper, buffers, 1 + 3 * chunk)  # fmt: skip
             results.append([params, *buffers])
         if not all(torch.equal(a, b) for a, b in zip(*results, strict=True)):
             return False

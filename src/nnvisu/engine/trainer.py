@@ -23,8 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from nnvisu.engine.activations import ACTIVATIONS
 from nnvisu.engine.network import (
-    ACTIVATION_CODES,
     NetSpec,
     Network,
     forward,
@@ -345,7 +345,7 @@ def train(
     # The arguments every chunk shares (positional: a compiled call parses kwargs slowly).
     views = (params, grad, weights, [w.t() for w in weights], biases, grad_weights + grad_biases)
     act, one, n_weights = (
-        ACTIVATION_CODES[spec.activation],
+        ACTIVATIONS[spec.activation].code,
         torch.ones(()),
         num_params(net.sizes)[0],
     )

@@ -6,9 +6,11 @@ Structs too: their field types document the wire format (docs/protocol.md has ex
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args
 
 from msgspec import Meta, Struct, field
+
+from nnvisu import tables
 
 # Limits (docs/protocol.md lists them; the info message reports them).
 MAX_POINTS = 10_000
@@ -30,10 +32,12 @@ FLOAT32_MAX = 3.4028234663852886e38
 COORD_LIMIT = 1000.0
 
 Feature = Literal["x", "y", "x2", "y2", "xy", "sinx", "siny"]
-ActivationName = Literal[
-    "relu", "tanh", "sigmoid", "linear", "leaky_relu", "elu", "gelu", "silu", "sine"
-]
-OptimizerName = Literal["sgd", "adam", "adamw", "rmsprop"]
+if TYPE_CHECKING:
+    ActivationName = str
+    OptimizerName = str
+else:  # the names of nnvisu.tables, as Literals msgspec checks
+    ActivationName = Literal[tuple(row.name for row in tables.ACTIVATIONS)]
+    OptimizerName = Literal[tuple(row.name for row in tables.OPTIMIZERS)]
 Problem = Literal["classification", "regression"]
 ErrorCode = Literal["invalid", "too_large", "unknown_type", "diverged", "busy", "internal"]
 FEATURE_NAMES: tuple[str, ...] = get_args(Feature)
@@ -41,12 +45,7 @@ ACTIVATION_NAMES: tuple[str, ...] = get_args(ActivationName)
 OPTIMIZER_NAMES: tuple[str, ...] = get_args(OptimizerName)
 ERROR_CODES: tuple[str, ...] = get_args(ErrorCode)
 #: Optimizer buffers each optimizer may carry (torch.optim's state names).
-BUFFER_NAMES = {
-    "sgd": ("momentum_buffer",),
-    "adam": ("exp_avg", "exp_avg_sq"),
-    "adamw": ("exp_avg", "exp_avg_sq"),
-    "rmsprop": ("square_avg", "momentum_buffer"),
-}
+BUFFER_NAMES = tables.BUFFER_NAMES
 
 Id = Union[  # noqa: UP007 (msgspec resolves this at runtime on Python 3.10 too)
     Annotated[str, Meta(max_length=100)], Annotated[int, Meta(ge=-MAX_COUNT, le=MAX_COUNT)], None
