@@ -136,22 +136,24 @@ def pack_points(points: list[dict[str, Any]], regression: bool) -> dict[str, Any
     return out
 
 
-class InProcessLoop:
-    """The page's loop against handle_json in this process: the page's requests, no link."""
+class PageLoop:
+    """The page's requests and pacing (js/src/loop.ts), whatever carries them to a server.
 
-    def __init__(self, config: dict[str, Any], points: list[dict[str, Any]]) -> None:
+    ``request()`` builds the next train_step exactly as the page does (packed points, the
+    packed network and optimizer state the last reply sent, the pacer's step cap, time budget
+    and snapshot interval); ``take()`` applies its reply and feeds the round trip to the pacer.
+    """
+
+    def __init__(
+        self, config: dict[str, Any], points: list[dict[str, Any]], init: dict[str, Any]
+    ) -> None:
         self.config = {**FULL_CONFIG, **config}
         self.data = pack_points(points, self.config["problem"] == "regression")
-        init = handle_json(
-            json.dumps({"type": "init_network", "config": self.config, "packed": True})
-        )
-        reply = json.loads(init)
-        self.network, self.optimizer_state = reply["network"], reply["optimizer_state"]
+        self.network, self.optimizer_state = init["network"], init["optimizer_state"]
         sizes = self.network["sizes"]
         self.parameters = sum(a * b + b for a, b in zip(sizes, sizes[1:], strict=False))
         self.pacer = Pacer()
         self.counter = 0
-        self.encoder, self.decoder = msgspec.json.Encoder(), msgspec.json.Decoder()
 
     def request(self) -> dict[str, Any]:
         self.counter += 1
@@ -171,14 +173,27 @@ class InProcessLoop:
             request["snapshot_ms"] = snapshot_ms
         return request
 
+    def take(self, reply: dict[str, Any], round_trip_ms: float) -> int:
+        """Continue from a train_step_result; returns the steps it trained."""
+        assert reply["type"] == "train_step_result", reply
+        self.network, self.optimizer_state = reply["network"], reply["optimizer_state"]
+        self.pacer.observe(round_trip_ms, reply["steps"], reply["elapsed_ms"])
+        return int(reply["steps"])
+
+
+class InProcessLoop(PageLoop):
+    """The page's loop against handle_json in this process: the page's requests, no link."""
+
+    def __init__(self, config: dict[str, Any], points: list[dict[str, Any]]) -> None:
+        full = {**FULL_CONFIG, **config}
+        init = handle_json(json.dumps({"type": "init_network", "config": full, "packed": True}))
+        super().__init__(full, points, json.loads(init))
+        self.encoder, self.decoder = msgspec.json.Encoder(), msgspec.json.Decoder()
+
     def one(self) -> int:
         started = time.perf_counter()
         reply = self.decoder.decode(handle_json(self.encoder.encode(self.request())))
-        assert reply["type"] == "train_step_result", reply
-        self.network, self.optimizer_state = reply["network"], reply["optimizer_state"]
-        round_trip = (time.perf_counter() - started) * 1000
-        self.pacer.observe(round_trip, reply["steps"], reply["elapsed_ms"])
-        return int(reply["steps"])
+        return self.take(reply, (time.perf_counter() - started) * 1000)
 
     def run_steps(self, min_steps: int) -> int:
         done = 0

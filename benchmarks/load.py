@@ -7,127 +7,53 @@ optimizer state fed into the next request, ``busy`` answered by a 250 ms pause (
 does). Reported per run: aggregate optimizer steps/s and requests/s, p50/p99 round-trip
 latency, errors by code, and the server's RSS (all its processes) before and after.
 
-``--faults`` then throws bad traffic at the server (malformed JSON, NaN, wrong shapes, an
-oversized message, slowloris connections, a client that stops reading, clients leaving
-mid-step) and after each one checks that /healthz says ok and a normal request succeeds.
+``--classroom`` (classroom.py) runs a class instead: N learners (``--learners 1,8,32``) each
+running the page's own loop (link.py's PageLoop: packed points and network, the pacer's time
+budgets, step caps and snapshot intervals, ``busy`` retried after 250 ms, permessage-deflate)
+on TensorFlow Playground's default setup (x, y -> 4 -> 2 tanh, circle of 500 points, half
+test, batch 10, SGD 0.03) against ``--workers 2``. Per class size: each learner's delivered
+epochs/s (min, median, max), fairness (min / median), and efficiency: the aggregate steps/s
+over the aggregate of one learner per worker process (that run is added when missing).
+
+``--faults`` (attacks.py) runs every attack the server must withstand (unbounded replies,
+connections looping the largest request, slow and stalled readers, invalid packed strings,
+unfinished fragmented messages, 1,000 idle WebSockets from one address, idle connections past
+the descriptor limit, DNS rebinding, bad input, oversize messages, slowloris, clients leaving
+mid-step), each against a fresh server while a normal learner trains: the learner's p50/p99
+and replies/s during the attack, the server's RSS before/peak/after and its health after.
 
     python benchmarks/load.py --workers 1 --clients 1,8,32,64 --seconds 5 --faults
+    python benchmarks/load.py --classroom [--learners 1,8,32] [--seconds 8] [--warmup 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import os
-import re
-import signal
-import statistics
-import struct
-import subprocess
 import sys
 import time
 from collections import Counter
 from typing import Any
 
-from tornado.httpclient import AsyncHTTPClient
-from tornado.websocket import WebSocketClientConnection, websocket_connect
+from tornado.websocket import WebSocketClientConnection
 
-from nnvisu.protocol import MAX_MESSAGE_BYTES
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-REQUEST_TIMEOUT_S = 30.0
-BUSY_PAUSE_S = 0.25  # what the widget's loop waits after a busy answer
-MAX_REQUESTS_PER_CLIENT = 100_000
-
-
-# ------------------------------------------------------------------------------------------
-# The server under test
-
-
-class ServerProcess:
-    """``python -m nnvisu.server`` on a free loopback port, stopped with SIGTERM."""
-
-    def __init__(self, workers: int, max_in_flight: int | None) -> None:
-        args = [sys.executable, "-m", "nnvisu.server", "--port", "0", "--workers", str(workers)]
-        args += ["--log-level", "error"]
-        if max_in_flight is not None:
-            args += ["--max-in-flight", str(max_in_flight)]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        match = re.search(r"http://(\S+?):(\d+)/", line)
-        if not match:
-            self.proc.kill()
-            raise SystemExit(f"server did not start: {line!r}")
-        self.host, self.port = match.group(1), int(match.group(2))
-        self.url = f"http://{self.host}:{self.port}/"
-        self.ws_url = f"ws://{self.host}:{self.port}/ws"
-
-    def pids(self) -> list[int]:
-        """The server's processes: the main one and (with --workers > 1) its children."""
-        pids = [self.proc.pid]
-        try:
-            with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as f:
-                pids += [int(p) for p in f.read().split()]
-        except OSError:
-            pass
-        return pids
-
-    def rss_mb(self) -> float:
-        total_kb = 0
-        for pid in self.pids():
-            try:
-                with open(f"/proc/{pid}/status") as f:
-                    for line in f:
-                        if line.startswith("VmRSS:"):
-                            total_kb += int(line.split()[1])
-            except OSError:
-                continue
-        return round(total_kb / 1024, 1)
-
-    def stop(self) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
-
-
-async def open_ws(server: ServerProcess) -> WebSocketClientConnection:
-    conn = await asyncio.wait_for(websocket_connect(server.ws_url), REQUEST_TIMEOUT_S)
-    conn.protocol.set_nodelay(True)  # type: ignore[union-attr]  # request/reply: no Nagle
-    return conn
-
-
-async def ask(conn: WebSocketClientConnection, message: dict[str, Any] | str) -> dict[str, Any]:
-    text = message if isinstance(message, str) else json.dumps(message)
-    await conn.write_message(text)
-    reply = await asyncio.wait_for(conn.read_message(), REQUEST_TIMEOUT_S)
-    if reply is None:
-        raise ConnectionError(f"closed by the server (code {conn.close_code})")
-    result: dict[str, Any] = json.loads(reply)
-    return result
-
-
-async def ask_until_served(
-    conn: WebSocketClientConnection, message: dict[str, Any]
-) -> dict[str, Any]:
-    """Like :func:`ask`, but waits out ``busy`` answers (bounded), as the page does."""
-    for _ in range(int(REQUEST_TIMEOUT_S / BUSY_PAUSE_S)):
-        reply = await ask(conn, message)
-        if reply.get("code") != "busy":
-            return reply
-        await asyncio.sleep(BUSY_PAUSE_S)
-    raise ConnectionError("the server stayed busy")
-
-
-async def healthz(server: ServerProcess) -> dict[str, Any]:
-    response = await AsyncHTTPClient().fetch(server.url + "healthz", raise_error=False)
-    body: dict[str, Any] = json.loads(response.body) if response.body else {}
-    return {"status": response.code, **body}
-
+from attacks import FAULT_SECONDS, faults  # noqa: E402
+from classroom import run_classroom  # noqa: E402
+from serverclient import (  # noqa: E402
+    BUSY_PAUSE_S,
+    MAX_REQUESTS_PER_CLIENT,
+    NETWORK_ERRORS,
+    ServerProcess,
+    ask,
+    ask_until_served,
+    healthz,
+    open_ws,
+    percentile,
+)
 
 # ------------------------------------------------------------------------------------------
 # Load: the frontend's training loop, many times over
@@ -189,18 +115,10 @@ class Client:
                     tally.errors[reply.get("code", "?")] += 1
                     if reply.get("code") == "busy":
                         await asyncio.sleep(BUSY_PAUSE_S)
-        except (OSError, ConnectionError, asyncio.TimeoutError) as exc:
+        except NETWORK_ERRORS as exc:
             tally.errors[f"connection: {type(exc).__name__}"] += 1
         finally:
             self.conn.close()
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    if len(values) == 1:
-        return round(values[0], 2)
-    return round(statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1], 2)
 
 
 async def load_run(
@@ -230,223 +148,85 @@ async def load_run(
 
 
 # ------------------------------------------------------------------------------------------
-# Faults: each followed by a health check
-
-
-async def healthy(server: ServerProcess) -> dict[str, Any]:
-    """/healthz says ok and a normal request on a fresh connection succeeds."""
-    started = time.perf_counter()
-    health = await healthz(server)
-    try:
-        conn = await open_ws(server)
-        reply = await ask(conn, {"type": "info", "id": "health"})
-        conn.close()
-        works = reply.get("type") == "info_result"
-    except (OSError, ConnectionError, asyncio.TimeoutError):
-        works = False
-    return {
-        "healthy_after": health.get("ok") is True and works,
-        "health_check_ms": round((time.perf_counter() - started) * 1000, 1),
-    }
-
-
-async def fault_bad_message(server: ServerProcess, text: str) -> str:
-    conn = await open_ws(server)
-    reply = await ask(conn, text)
-    again = await ask(conn, {"type": "info"})  # the same connection must stay usable
-    conn.close()
-    said = f"{reply.get('code')}: {str(reply.get('message'))[:80]}"
-    return f"{said}; same connection then: {again['type']}"
-
-
-async def fault_oversize(server: ServerProcess) -> str:
-    conn = await open_ws(server)
-    try:
-        await conn.write_message('{"pad": "' + "x" * MAX_MESSAGE_BYTES + '"}')
-    except Exception as exc:  # the server may hang up mid-send; that's the point
-        return f"connection dropped while sending ({type(exc).__name__})"
-    await asyncio.wait_for(conn.read_message(), REQUEST_TIMEOUT_S)
-    return f"closed with code {conn.close_code}"
-
-
-async def raw_connect(server: ServerProcess) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    return await asyncio.open_connection(server.host, server.port)
-
-
-async def raw_ws(server: ServerProcess) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    reader, writer = await raw_connect(server)
-    key = base64.b64encode(os.urandom(16)).decode()
-    handshake = (
-        f"GET /ws HTTP/1.1\r\nHost: {server.host}:{server.port}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    )
-    writer.write(handshake.encode())
-    await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), REQUEST_TIMEOUT_S)
-    return reader, writer
-
-
-def ws_frame(text: str) -> bytes:
-    payload = text.encode()
-    mask = os.urandom(4)
-    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-    return bytes([0x81, 0x80 | 127]) + struct.pack("!Q", len(payload)) + mask + masked
-
-
-async def fault_slowloris(server: ServerProcess, count: int = 50) -> str:
-    """Connections that trickle their headers; the server must keep serving meanwhile."""
-    writers = []
-    for _ in range(count):
-        _, writer = await raw_connect(server)
-        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n")
-        writers.append(writer)
-    for i in range(3):  # trickle one header line a second, briefly
-        for writer in writers:
-            writer.write(f"X-Slow-{i}: 1\r\n".encode())
-        await asyncio.sleep(1)
-    during = await healthy(server)
-    for writer in writers:
-        writer.close()
-    return (
-        f"{count} connections trickling headers; served others meanwhile: {during['healthy_after']}"
-    )
-
-
-async def fault_stalled_reader(server: ServerProcess) -> str:
-    """A client that sends requests and never reads: it must be dropped, memory bounded."""
-    rss_before = server.rss_mb()
-    helper = await open_ws(server)
-    config = {"hidden_layers": [64, 64, 64], "optimizer": "adam"}
-    init = await ask(helper, {"type": "init_network", "config": config})
-    helper.close()
-    points = [{"x": i / 100, "y": -i / 100, "label": i % 2} for i in range(100)]
-    request = ws_frame(
-        json.dumps(
-            {
-                "type": "train_step",
-                "config": config,
-                "network": init["network"],
-                "optimizer_state": init["optimizer_state"],
-                "data": points,
-            }
-        )
-    )
-    reader, writer = await raw_ws(server)  # never reads after the handshake
-    sent = 0
-    dropped = False
-    for _ in range(200):  # bounded: the server should give up long before
-        try:
-            writer.write(request)
-            await asyncio.wait_for(writer.drain(), 5)
-        except (OSError, asyncio.TimeoutError):
-            dropped = True
-            break
-        sent += 1
-        await asyncio.sleep(0.05)
-        health = await healthz(server)
-        if health.get("dropped_slow_clients", 0) > 0:
-            dropped = True
-            break
-    writer.close()
-    return (
-        f"sent {sent} requests ({len(request) // 1024} KiB each) without reading; "
-        f"dropped: {dropped}; server RSS {rss_before} -> {server.rss_mb()} MB"
-    )
-
-
-async def fault_leave_mid_step(server: ServerProcess, count: int = 8) -> str:
-    conn = await open_ws(server)
-    init = await ask(conn, {"type": "init_network", "config": {}})
-    conn.close()
-    points = [{"x": 0.5, "y": 0.5, "label": 0}, {"x": -0.5, "y": -0.5, "label": 1}]
-    for _ in range(count):
-        leaver = await open_ws(server)
-        await leaver.write_message(
-            json.dumps(
-                {
-                    "type": "train_step",
-                    "config": {"steps": 100_000, "time_budget_ms": 500},
-                    "network": init["network"],
-                    "data": points,
-                }
-            )
-        )
-        leaver.close()
-    await asyncio.sleep(0.2)
-    return f"{count} clients sent 500 ms steps and left at once"
-
-
-async def faults(server: ServerProcess) -> list[dict[str, Any]]:
-    conn = await open_ws(server)
-    network = (await ask(conn, {"type": "init_network", "config": {}}))["network"]
-    conn.close()
-    good = {
-        "type": "train_step",
-        "config": {},
-        "network": network,
-        "data": [{"x": 0.1, "y": 0.2, "label": 0}],
-    }
-    shapes = {**network, "weights": [network["weights"][0][:1], *network["weights"][1:]]}
-    cases: list[tuple[str, Any]] = [
-        ("malformed JSON", fault_bad_message(server, '{"type": "train_step", ')),
-        (
-            "NaN",
-            fault_bad_message(
-                server, json.dumps({**good, "config": {"learning_rate": float("nan")}})
-            ),
-        ),
-        (
-            "NaN as null",
-            fault_bad_message(server, json.dumps({**good, "config": {"learning_rate": None}})),
-        ),
-        ("wrong shapes", fault_bad_message(server, json.dumps({**good, "network": shapes}))),
-        ("oversize", fault_oversize(server)),
-        ("slowloris", fault_slowloris(server)),
-        ("stalled reader", fault_stalled_reader(server)),
-        ("disconnect mid-step", fault_leave_mid_step(server)),
-    ]
-    results = []
-    for name, run in cases:
-        try:
-            outcome = await asyncio.wait_for(run, 120)
-        except Exception as exc:  # report, then check health anyway
-            outcome = f"fault run failed: {type(exc).__name__}: {exc}"
-        results.append({"fault": name, "outcome": outcome, **(await healthy(server))})
-    return results
-
-
-# ------------------------------------------------------------------------------------------
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
-    server = ServerProcess(args.workers, args.max_in_flight)
-    report: dict[str, Any] = {
-        "server": {"workers": args.workers, "url": server.url, "cpus": os.cpu_count()},
-        "settings": {"seconds": args.seconds, "time_budget_ms": args.budget_ms},
-        "runs": [],
-    }
+    report: dict[str, Any] = {"cpus": os.cpu_count(), "load_average_before": os.getloadavg()}
+    if args.classroom:
+        workers = args.workers or 2
+        server = ServerProcess(workers, args.max_in_flight)
+        report["classroom"] = {"server": {"workers": workers, "url": server.url}}
+        try:
+            report["classroom"].update(
+                await run_classroom(server, args.learners, workers, args.warmup, args.seconds)
+            )
+        finally:
+            report["classroom"]["server"]["exit_code"] = server.stop()
+    if args.classroom and not args.clients_given and not args.faults:
+        report["load_average_after"] = os.getloadavg()
+        return report
+    workers = args.workers or 1
+    server = ServerProcess(workers, args.max_in_flight)
+    report["server"] = {"workers": workers, "url": server.url, "cpus": os.cpu_count()}
+    report["settings"] = {"seconds": args.seconds, "time_budget_ms": args.budget_ms}
+    report["runs"] = []
     try:
         report["server"]["rss_mb_idle"] = server.rss_mb()
-        for clients in args.clients:
-            report["runs"].append(await load_run(server, clients, args.seconds, args.budget_ms))
-        if args.faults:
-            report["faults"] = await faults(server)
+        if not args.classroom or args.clients_given:
+            for clients in args.clients:
+                run = await load_run(server, clients, args.seconds, args.budget_ms)
+                report["runs"].append(run)
     finally:
         report["server"]["exit_code"] = server.stop()
+    if args.faults:
+        report["faults"] = await faults(
+            workers, args.max_in_flight, args.fault_seconds, args.attacks
+        )
+    report["load_average_after"] = os.getloadavg()
     return report
+
+
+def counts(text: str) -> list[int]:
+    return [int(c) for c in text.split(",")]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--clients", default="1,8,32,64", help="comma-separated client counts")
-    parser.add_argument("--seconds", type=float, default=5.0, help="duration of each run")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="server processes (default 2 for --classroom, else 1)",
+    )
+    parser.add_argument(
+        "--clients", type=counts, default=None, help="comma-separated client counts"
+    )
+    parser.add_argument("--seconds", type=float, default=None, help="duration of each run")
     parser.add_argument("--budget-ms", type=int, default=20, help="time_budget_ms per request")
     parser.add_argument("--max-in-flight", type=int, default=None)
     parser.add_argument("--faults", action="store_true", help="also run the fault scenarios")
+    parser.add_argument(
+        "--fault-seconds", type=float, default=FAULT_SECONDS, help="duration of each attack"
+    )
+    parser.add_argument(
+        "--attacks", default=None, help="with --faults: only attacks whose name contains this"
+    )
+    parser.add_argument(
+        "--classroom", action="store_true", help="learners running the page's loop (see above)"
+    )
+    parser.add_argument("--learners", type=counts, default=[1, 8, 32], help="class sizes")
+    parser.add_argument(
+        "--warmup", type=float, default=2.0, help="classroom: seconds before timing"
+    )
     args = parser.parse_args(argv)
-    args.clients = [int(c) for c in args.clients.split(",")]
-    if args.seconds <= 0 or args.seconds > 600 or any(c < 1 or c > 1000 for c in args.clients):
-        parser.error("--seconds must be in (0, 600] and client counts in 1..1000")
+    args.clients_given = args.clients is not None
+    args.clients = args.clients or [1, 8, 32, 64]
+    args.seconds = args.seconds or (8.0 if args.classroom else 5.0)
+    sizes = args.clients + args.learners
+    if not 0 < args.seconds <= 600 or not 0 <= args.warmup <= 60:
+        parser.error("--seconds must be in (0, 600] and --warmup in [0, 60]")
+    if any(c < 1 or c > 1000 for c in sizes) or (args.workers or 1) < 1:
+        parser.error("client and learner counts must be in 1..1000, --workers at least 1")
     report = asyncio.run(main_async(args))
     print(json.dumps(report, indent=2))
     return 0

@@ -45,6 +45,40 @@ def test_load_benchmark_serves_every_client() -> None:
     assert only["clients"] == 2 and only["steps_per_s"] > 0
 
 
+def test_classroom_benchmark_reports_every_learner_fairness_and_efficiency() -> None:
+    out = run("load.py", "--classroom", "--learners", "1,3", "--seconds", "1", "--warmup", "0.5")
+    room = out["classroom"]
+    assert room["server"] == {**room["server"], "workers": 2, "exit_code": 0}
+    # 1 and 3 learners, plus the reference: one learner per worker process.
+    assert [r["learners"] for r in room["runs"]] == [1, 2, 3]
+    reference = room["runs"][1]
+    assert reference["learners_per_worker"] == [1, 1] and reference["efficiency"] == 1.0
+    for r in room["runs"]:
+        assert r["errors"] == {}, r
+        assert r["epochs_per_s"]["min"] > 0, r  # every learner got steps trained
+        assert r["epochs_per_s"]["min"] <= r["epochs_per_s"]["median"] <= r["epochs_per_s"]["max"]
+        assert 0 < r["fairness"] <= 1 and r["efficiency"] > 0
+        assert sum(r["learners_per_worker"]) == r["learners"]
+
+
+@pytest.mark.timeout(900)
+def test_fault_benchmark_runs_every_attack_with_a_normal_learner() -> None:
+    sys.path.insert(0, str(BENCHMARKS))
+    import attacks
+
+    args = ["--faults", "--clients", "1", "--seconds", "0.5", "--fault-seconds", "0.5"]
+    out = run("load.py", *args, timeout=840)  # a fresh server per attack: ~5 s each
+    assert [f["attack"] for f in out["faults"]] == list(attacks.ATTACKS)
+    for fault in out["faults"]:
+        learner = fault["normal_learner"]
+        assert set(learner) >= {"p50_ms", "p99_ms", "replies_per_s", "longest_wait_s"}, fault
+        assert fault["rss_mb"]["before"] > 0 and fault["rss_mb"]["after"] > 0, fault
+        assert isinstance(fault["healthy_after"], bool)
+        assert "the attack failed" not in fault["outcome"], fault
+    reference = out["faults"][0]
+    assert reference["healthy_after"] and reference["normal_learner"]["errors"] == {}
+
+
 @pytest.mark.browser
 def test_frame_benchmark_times_the_maps_and_the_chart() -> None:
     out = run("frame.py", "--frames", "5")
