@@ -13,6 +13,7 @@ import { mountDataPanel } from "./ui/dataPanel";
 import { mountDataTools } from "./ui/dataTools";
 import { cleanups, h, uid, type Cleanup } from "./ui/dom";
 import { mountHyperparams } from "./ui/hyperparams";
+import { mountLayerSpace } from "./ui/layerSpace";
 import { mountLossHistogram } from "./ui/lossHistogram";
 import { mountMetrics, mountStatus } from "./ui/metrics";
 import { mountNetwork } from "./ui/network";
@@ -46,6 +47,7 @@ export function mountApp(model: WidgetModel, el: HTMLElement): Cleanup {
   const network = h("div", { class: "nnv-network", "data-control": "network" });
   const chart = h("div", { class: "nnv-chart", "data-control": "chart" });
   const lossHistogram = h("div", { class: "nnv-losshist", "data-control": "chart" });
+  const layerSpace = h("div", { class: "nnv-layerspace", "data-control": "layer_space" });
   const timeline = h("div", { class: "nnv-timeline", "data-control": "timeline" });
 
   const root = h(
@@ -58,7 +60,7 @@ export function mountApp(model: WidgetModel, el: HTMLElement): Cleanup {
       "div",
       { class: "nnv-main" },
       panel("Data", "nnv-panel--data", dataControls),
-      panel("Network", "nnv-panel--network", architecture, network),
+      panel("Network", "nnv-panel--network", architecture, network, layerSpace),
       panel("Output", "nnv-panel--output", canvas, tools, chart, lossHistogram),
     ),
     timeline,
@@ -77,6 +79,7 @@ export function mountApp(model: WidgetModel, el: HTMLElement): Cleanup {
   done.add(mountNetwork(model, network));
   done.add(mountChart(model, chart));
   done.add(mountLossHistogram(model, lossHistogram));
+  done.add(mountLayerSpace(model, layerSpace));
   done.add(mountTimeline(model, timeline));
   // Last: hides control groups the others created.
   done.add(mountClassroom(model, root));

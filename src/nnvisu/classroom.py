@@ -14,7 +14,7 @@ CONTROLS: tuple[str, ...] = (
     "learning_rate", "optimizer", "momentum", "beta1", "beta2", "alpha", "eps",
     "weight_decay", "activation", "batch_size", "l1", "l2", "dropout",  # training settings
     "problem", "dataset", "classes", "noise", "points", "test_ratio",  # data panel
-    "features", "hidden_layers", "network",  # network panel
+    "features", "hidden_layers", "network", "layer_space",  # network panel
     "tools", "show_test", "discretize", "point_loss", "chart",  # output panel
     "timeline",
 )  # fmt: skip
