@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,7 +64,7 @@ SETUPS: dict[str, dict[str, Any]] = {
     "tfp": {"hidden_layers": [4, 2], "activation": "tanh"},
     "relu6x8": {"hidden_layers": [8] * 6, "activation": "relu"},
 }
-# Issue #7's targets per setup: epochs/s delivered to the page, at a map frame rate; and the
+# The targets per setup: epochs/s delivered to the page, at a map frame rate; and the
 # TensorFlow Playground figures they are measured against (its own app, these machines).
 TARGETS = {
     "tfp": {"epochs_per_s": 300, "map_fps": 55},
@@ -173,6 +174,12 @@ def summarise(raw: dict[str, Any], busy: float | None) -> dict[str, Any]:
     }
 
 
+def failure(error: BaseException) -> dict[str, Any]:
+    """What a setup that failed reports in the JSON (the traceback goes to stderr)."""
+    traceback.print_exception(error, file=sys.stderr)
+    return {"error": f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"}
+
+
 def measure_playing(page: Page, root: str, warmup: float, seconds: float) -> dict[str, Any]:
     """Press Play inside ``root``, let it warm up, record for ``seconds``, press Pause."""
     page.locator(root).get_by_role("button", name="Play").click()
@@ -258,6 +265,8 @@ def bench_standalone(
                 page.wait_for_function("document.querySelector('canvas.nnv-map') !== null")
                 time.sleep(1.0)
                 out[name] = measure_playing(page, "main", warmup, seconds)
+            except Exception as error:  # one failed setup keeps the others' results
+                out[name] = failure(error)
             finally:
                 context.close()
             if errors:
@@ -268,9 +277,27 @@ def bench_standalone(
 # ---------------------------------------------------------------------------------------------
 # NNVisu() in JupyterLab
 
-KERNEL_IDLE = """() => {
-  const panel = window.jupyterapp?.shell.currentWidget;
-  return panel?.sessionContext?.session?.kernel?.status === "idle";
+# The panel of notebook `path`, activated, once it is ready to run: its file loaded, its cells
+# rendered, its kernel idle. Looked up by path, not as the current widget: JupyterLab may
+# restore an earlier notebook from the workspace and show it first.
+NOTEBOOK_READY = """(path) => {
+  const app = window.jupyterapp;
+  if (!app) return false;
+  const panel = Array.from(app.shell.widgets("main")).find((w) => w.context?.path === path);
+  if (!panel || !panel.context.isReady || !panel.content?.widgets?.length) return false;
+  if (panel.sessionContext?.session?.kernel?.status !== "idle") return false;
+  if (app.shell.currentWidget !== panel) {
+    app.shell.activateById(panel.id);
+    return false;
+  }
+  return true;
+}"""
+# Runs every cell of the current notebook once it is `path` (false: another one is current).
+RUN_ALL = """(path) => {
+  const app = window.jupyterapp;
+  if (app.shell.currentWidget?.context?.path !== path) return false;
+  void app.commands.execute("notebook:run-all-cells");
+  return true;
 }"""
 
 
@@ -294,28 +321,41 @@ def bench_jupyter(
             write_notebook(Path(tmp) / notebook, [code])
             context = browser.new_context(viewport=VIEWPORT)
             errors: list[str] = []
+            page: Page | None = None
             try:
                 context.add_init_script(INSTRUMENT)
                 page = context.new_page()
                 page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
                 page.set_default_timeout(90_000)
                 page.goto(lab.url(f"lab/tree/{notebook}"))
-                page.wait_for_function(KERNEL_IDLE, timeout=120_000)
-                page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+                page.wait_for_function(NOTEBOOK_READY, arg=notebook, timeout=120_000)
+                if not page.evaluate(RUN_ALL, notebook):
+                    raise RuntimeError(f"{notebook} stopped being the current notebook")
                 widget = ".jp-OutputArea-output .nnvisu"
                 page.locator(widget).get_by_role("button", name="Play").wait_for()
-                page.wait_for_function(KERNEL_IDLE)
+                page.wait_for_function(NOTEBOOK_READY, arg=notebook)
                 time.sleep(1.0)
                 out[name] = measure_playing(page, widget, warmup, seconds)
-                page.evaluate("window.jupyterapp.commands.execute('application:close-all')")
-                sessions = [s for s in lab.api("sessions") if s["path"] == notebook]
-                for s in sessions:
-                    lab.api(f"sessions/{s['id']}", method="DELETE")
+            except Exception as error:  # one failed setup keeps the others' results
+                out[name] = failure(error)
             finally:
+                close_notebook(lab, page, notebook)
                 context.close()
             if errors:
                 out[name]["page_errors"] = errors
     return out
+
+
+def close_notebook(lab: Any, page: Page | None, notebook: str) -> None:
+    """Close the notebook's panels and shut its kernel down, so the next setup starts clean."""
+    if page is not None:
+        try:
+            page.evaluate("window.jupyterapp?.commands.execute('application:close-all')")
+        except Exception as error:  # the page may be what failed
+            print(f"could not close the panels of {notebook}: {error}", file=sys.stderr)
+    for s in lab.api("sessions"):
+        if s["path"] == notebook:
+            lab.api(f"sessions/{s['id']}", method="DELETE")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,7 +439,7 @@ def targets(result: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for host in ("standalone", "jupyter"):
         for name, run in result.get(host, {}).items():
-            if name not in TARGETS:
+            if name not in TARGETS or "error" in run:
                 continue
             goal, ref = TARGETS[name], TF_PLAYGROUND[name]
             row = {
@@ -443,18 +483,33 @@ def main() -> None:
         with sync_playwright() as p:
             browser = chromium.launch(p)
             try:
-                if "standalone" in only:
-                    result["standalone"] = bench_standalone(
-                        browser, setups, args.warmup, args.seconds
-                    )
-                if "jupyter" in only:
-                    result["jupyter"] = bench_jupyter(browser, setups, args.warmup, args.seconds)
+                for host, bench in [("standalone", bench_standalone), ("jupyter", bench_jupyter)]:
+                    if host in only:
+                        try:
+                            result[host] = bench(browser, setups, args.warmup, args.seconds)
+                        except Exception as error:  # e.g. JupyterLab did not start
+                            result[host] = {"error": failure(error)["error"]}
             finally:
                 browser.close()
     result["targets"] = targets(result)
+    result["failed"] = failed(result)
     result["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
     result["seconds"] = round(time.monotonic() - started, 1)
     print(json.dumps(result, indent=2))
+    if result["failed"]:
+        sys.exit(1)
+
+
+def failed(result: dict[str, Any]) -> list[str]:
+    """The hosts and setups that failed, as "host" or "host/setup" (each says why in the JSON)."""
+    out: list[str] = []
+    for host in ("standalone", "jupyter"):
+        runs = result.get(host, {})
+        if "error" in runs:
+            out.append(host)
+            continue
+        out += [f"{host}/{name}" for name, run in runs.items() if "error" in run]
+    return out
 
 
 if __name__ == "__main__":

@@ -33,3 +33,22 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+#: Playwright's fixtures: a test asking for one drives Chromium.
+BROWSER_FIXTURES = frozenset({"page", "context", "browser", "new_context"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse a Chromium test without the ``browser`` mark: the quick tier would run it."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ()))
+        and item.get_closest_marker("browser") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "these tests drive Chromium but are not marked @pytest.mark.browser: "
+            + ", ".join(unmarked)
+        )

@@ -1,6 +1,6 @@
 """Start and stop a real JupyterLab in a temporary root, and talk to its kernels.
 
-Recipe from /work/shared/TESTING.md: the server runs in its own session on a free loopback
+The server runs in its own session on a free loopback
 port with every Jupyter directory inside the temp root, so a test never touches the user's
 settings and teardown can find (by pid) every process it started, kernels included.
 """

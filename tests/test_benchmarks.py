@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
@@ -99,7 +101,7 @@ def test_link_benchmark_compares_a_slow_link_and_sizes_a_1000_point_request() ->
         assert tfp[link]["steps_per_s"] > 0 and "page_errors" not in tfp[link], tfp[link]
         assert tfp[link]["display_lag"]["max_s"] >= 0
     assert tfp["slow_over_direct_steps"] > 0
-    # Issue #7: a steady-state request with 1,000 points is at most 15 KB (the packed form).
+    # The README's figure: a steady-state request with 1,000 points is at most 15 KB (packed).
     assert 0 < out["request_bytes_1000_points"]["max"] <= 15_000
 
 

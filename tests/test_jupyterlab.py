@@ -1,13 +1,16 @@
-"""End to end: ``NNVisu()`` in a real JupyterLab driven by Debian Chromium (TESTING.md recipe).
+"""End to end: ``NNVisu()`` in a real JupyterLab driven by Debian Chromium.
 
 The browser test clicks like a learner (add points, Play, Pause), asserts the Python side
-through a second kernel client, saves and reopens the notebook, and takes docs/screenshot.png.
+through a second kernel client, saves and reopens the notebook, and takes a screenshot: into a
+temporary directory, or where ``NNVISU_SCREENSHOT`` says (``NNVISU_SCREENSHOT=docs/screenshot.png
+python -m pytest tests/test_jupyterlab.py`` refreshes the README's picture).
 It prints what it measured (map frame rate, training steps per second) as one JSON line.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +23,6 @@ from nbclient import NotebookClient
 from playwright.sync_api import Locator, Page, expect
 
 NOTEBOOK = "widget.ipynb"
-SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "screenshot.png"
 WIDGET = ".jp-OutputArea-output .nnvisu"
 MAP = "canvas.nnv-map"
 METRICS = "dl.nnv-metrics"  # step, epoch, losses and accuracies as the view shows them
@@ -159,7 +161,9 @@ def wait_until_training_stopped(kernel: KernelProbe) -> int:
 
 @pytest.mark.jupyter
 @pytest.mark.browser
-def test_widget_in_jupyterlab(page: Page, page_errors: list[str], lab: JupyterLab) -> None:
+def test_widget_in_jupyterlab(
+    page: Page, page_errors: list[str], lab: JupyterLab, tmp_path: Path
+) -> None:
     open_notebook(page, lab)
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
     widget = page.locator(WIDGET)
@@ -178,8 +182,9 @@ def test_widget_in_jupyterlab(page: Page, page_errors: list[str], lab: JupyterLa
         final_step = kernel.json("w.optimizer_state['global_step']")
         assert final_step == paused_step + PYTHON_STEPS
     print("e2e measurements:", json.dumps({k: round(v, 3) for k, v in measured.items()}))
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    widget.screenshot(path=str(SCREENSHOT))
+    screenshot = Path(os.environ.get("NNVISU_SCREENSHOT") or tmp_path / "screenshot.png")
+    widget.screenshot(path=str(screenshot))
+    assert screenshot.read_bytes().startswith(b"\x89PNG")
 
     shown = widget.locator(METRICS).text_content()
     pixels = canvas_pixels(canvas)

@@ -667,6 +667,7 @@ class RawClient:
         self.sock.close()
 
 
+@pytest.mark.slow
 def test_stalled_reader_is_dropped_and_memory_stays_bounded(
     server_factory: Callable[..., RunningServer],
 ) -> None:
@@ -761,6 +762,7 @@ def cli(*args: str, module: str = "nnvisu.server") -> Iterator[tuple[subprocess.
                 stream.close()
 
 
+@pytest.mark.slow
 def test_cli_prints_the_real_url_and_sigterm_closes_sockets_with_1001() -> None:
     with cli() as (proc, url):
         port = int(url.rsplit(":", 1)[1].strip("/"))
@@ -772,6 +774,7 @@ def test_cli_prints_the_real_url_and_sigterm_closes_sockets_with_1001() -> None:
         assert proc.wait(30) == 0
 
 
+@pytest.mark.slow
 def test_python_dash_m_nnvisu_with_workers_shares_one_port() -> None:
     with cli("--workers", "2", module="nnvisu") as (proc, url):
         pids = set()
@@ -790,6 +793,7 @@ def test_python_dash_m_nnvisu_with_workers_shares_one_port() -> None:
                 os.kill(pid, 0)
 
 
+@pytest.mark.slow
 def test_cli_open_launches_a_browser_at_the_url(tmp_path: Path) -> None:
     opened = tmp_path / "opened.txt"
     fake_browser = tmp_path / "browser.py"
@@ -818,6 +822,7 @@ def test_cli_open_launches_a_browser_at_the_url(tmp_path: Path) -> None:
             proc.stdout.close()
 
 
+@pytest.mark.slow
 def test_cli_rejects_a_bad_allow_origin() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "nnvisu.server", "--allow-origin", "https://x.example/path"],
@@ -829,6 +834,7 @@ def test_cli_rejects_a_bad_allow_origin() -> None:
     assert "x.example/path" in proc.stderr
 
 
+@pytest.mark.slow
 def test_cli_reports_a_port_in_use() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

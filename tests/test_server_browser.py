@@ -74,6 +74,41 @@ def watch_for_errors(page: Page) -> list[str]:
     return errors
 
 
+# Counts, in the page, the train_step requests on its WebSockets that have no reply yet
+# (window.nnvPending): the test waits for 0 instead of guessing how long a reply takes.
+COUNT_PENDING = """
+(() => {
+  window.nnvPending = 0;
+  const ids = new Set();
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", (e) => {
+        const id = typeof e.data === "string" ? JSON.parse(e.data).id : undefined;
+        if (ids.delete(id)) window.nnvPending = ids.size;
+      });
+    }
+    send(data) {
+      const message = typeof data === "string" ? JSON.parse(data) : null;
+      if (message && message.type === "train_step") ids.add(message.id);
+      window.nnvPending = ids.size;
+      super.send(data);
+    }
+  };
+})();
+"""
+
+
+def settle(page: Page) -> None:
+    """Wait until every train_step has its reply, then for the frames that draw it."""
+    page.wait_for_function("() => window.nnvPending === 0", timeout=30_000)
+    page.evaluate(
+        "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() =>"
+        " setTimeout(done))))"
+    )
+
+
 @pytest.fixture
 def open_page(browser: Browser) -> Iterator[Callable[[str], tuple[Page, list[str]]]]:
     contexts = []
@@ -81,6 +116,7 @@ def open_page(browser: Browser) -> Iterator[Callable[[str], tuple[Page, list[str
     def open_(url: str) -> tuple[Page, list[str]]:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         contexts.append(context)
+        context.add_init_script(COUNT_PENDING)
         page = context.new_page()
         errors = watch_for_errors(page)
         page.goto(url)
@@ -146,7 +182,7 @@ def test_add_points_play_and_reload_restores_everything(
     untrained = map_pixels(page)
 
     train(page, at_least=30)
-    page.wait_for_timeout(300)  # let the last reply land and the map redraw
+    settle(page)  # the reply in flight at the pause lands, and the map redraws
     trained = map_pixels(page)
     assert trained != untrained, "the decision map did not change while training"
 
@@ -160,8 +196,10 @@ def test_add_points_play_and_reload_restores_everything(
     assert stored(page, "network") == network  # weights and optimizer state, exactly
     assert global_step(page) == step
     expect(page.get_by_role("button", name="Play")).to_be_visible()  # a reload starts paused
-    page.wait_for_timeout(300)
-    assert map_pixels(page) == trained, "the restored weights draw a different map"
+    # The restored weights draw the same map (a different one times out here).
+    page.wait_for_function(
+        "m => document.querySelector('canvas.nnv-map').toDataURL() === m", arg=trained
+    )
     assert errors == []
 
 

@@ -142,6 +142,7 @@ def preset_of(url: str) -> dict[str, Any]:
     return dict(json.loads(found.group(1)))
 
 
+@pytest.mark.slow
 def test_server_serves_the_preset_with_hide_and_lock_added(tmp_path: Path) -> None:
     lesson = NNVisu("xor", n=80, hidden_layers=[3], hide=["dropout"])
     lesson.save(tmp_path / "lesson.json")
@@ -153,6 +154,7 @@ def test_server_serves_the_preset_with_hide_and_lock_added(tmp_path: Path) -> No
     assert preset["trained"]["network"] == lesson.network
 
 
+@pytest.mark.slow
 def test_hide_and_lock_work_without_a_file_and_no_flag_means_no_preset() -> None:
     with cli("--hide", "timeline", "--lock-data") as (_, url):
         preset = preset_of(url)
@@ -169,6 +171,7 @@ def test_hide_and_lock_work_without_a_file_and_no_flag_means_no_preset() -> None
         (("--preset", "/nonexistent/lesson.json"), "cannot read the setup file"),
     ],
 )
+@pytest.mark.slow
 def test_bad_classroom_options_stop_the_server_with_a_clear_message(
     args: tuple[str, ...], match: str
 ) -> None:

@@ -25,6 +25,8 @@ from typing import Any
 import pytest
 import websocket  # websocket-client
 
+pytestmark = pytest.mark.slow
+
 CHECKOUT = Path(__file__).resolve().parents[1]
 STATIC = CHECKOUT / "src" / "nnvisu" / "static"
 BUNDLE = ("widget.js", "widget.css", "host.js", "index.html")
@@ -141,6 +143,22 @@ def test_wheel_metadata_requires_ipykernel(built: Built) -> None:
     requires = re.findall(r"^Requires-Dist: ([A-Za-z0-9_.-]+)(.*)$", text, flags=re.M)
     runtime = {name.lower() for name, rest in requires if "extra ==" not in rest}
     assert {"ipykernel", "anywidget", "torch", "tornado"} <= runtime
+
+
+def test_wheel_metadata_has_the_version_license_and_classifiers(built: Built) -> None:
+    from nnvisu import __version__
+
+    with zipfile.ZipFile(built.wheel) as wheel:
+        [metadata] = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
+        text = wheel.read(metadata).decode()
+        licenses = [n for n in wheel.namelist() if n.endswith(".dist-info/licenses/LICENSE")]
+        assert licenses, "the wheel carries no LICENSE"
+        assert wheel.read(licenses[0]) == (CHECKOUT / "LICENSE").read_bytes()
+    fields = re.findall(r"^([A-Za-z-]+): (.*)$", text.split("\n\n")[0], flags=re.M)
+    assert ("Version", __version__) in fields
+    assert ("License-Expression", "MIT") in fields
+    assert ("License-File", "LICENSE") in fields
+    assert ("Classifier", "Framework :: Jupyter") in fields
 
 
 def test_widget_imports_from_the_wheel_outside_the_checkout(venv: Venv) -> None:

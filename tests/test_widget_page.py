@@ -11,7 +11,15 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
-from widget_page import LONG, count, failing_on_page_errors, map_point, open_widget, state
+from widget_page import (
+    LONG,
+    count,
+    failing_on_page_errors,
+    map_point,
+    open_widget,
+    settle,
+    state,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -92,7 +100,7 @@ def test_eraser_removes_points_near_the_pointer(page: Page) -> None:
 
 def test_play_trains_redraws_and_pause_stops_requests(page: Page) -> None:
     open_widget(page)
-    page.wait_for_timeout(100)
+    page.wait_for_function("() => window.nnv.mapHash('.nnv-map') !== 0")  # the first map is drawn
     before = page.evaluate("window.nnv.mapHash('.nnv-map')")
     history = len(state(page, "history"))
     page.get_by_role("button", name="Play").click()
@@ -104,7 +112,7 @@ def test_play_trains_redraws_and_pause_stops_requests(page: Page) -> None:
     assert state(page, "status")["state"] == "training"
     pause.click()
     sent = count(page, "train_step")
-    page.wait_for_timeout(600)
+    settle(page)
     assert count(page, "train_step") == sent
     assert state(page, "playing") is False
     assert state(page, "status")["state"] == "idle"
@@ -222,7 +230,7 @@ def test_playing_switched_off_from_outside_stops_the_loop(page: Page) -> None:
     page.wait_for_function("window.nnv.requests('train_step').length >= 2", timeout=LONG)
     page.evaluate("() => window.nnv.model.set('playing', false)")  # as Python's w.stop() does
     sent = count(page, "train_step")
-    page.wait_for_timeout(400)
+    settle(page)
     assert count(page, "train_step") == sent
     expect(page.get_by_role("button", name="Play")).to_be_visible()
 
@@ -243,7 +251,7 @@ def test_two_views_one_loop(page: Page) -> None:
     second.get_by_role("button", name="Pause").click()
     expect(first.get_by_role("button", name="Play")).to_be_visible()
     sent = count(page, "train_step")
-    page.wait_for_timeout(400)
+    settle(page)
     assert count(page, "train_step") == sent
 
 
@@ -256,5 +264,5 @@ def test_cleanup_stops_the_loop_and_drops_listeners(page: Page) -> None:
     assert page.evaluate("window.nnv.listenerCount()") == 0
     assert page.locator(".nnvisu").count() == 0
     sent = count(page, "train_step")
-    page.wait_for_timeout(300)
+    settle(page)
     assert count(page, "train_step") == sent

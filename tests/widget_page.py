@@ -1,4 +1,4 @@
-"""The built widget bundle in a bare page (TESTING.md's third tier), for Playwright tests.
+"""The built widget bundle in a bare page (docs/design.md's third tier), for Playwright tests.
 
 The page loads ``static/widget.js`` from a Blob URL (as anywidget does) and renders it with a
 small fake model whose ``send`` forwards each protocol request to the real
@@ -35,13 +35,16 @@ async ({ src, css, state, views }) => {
   const mod = await import(URL.createObjectURL(new Blob([src], { type: "text/javascript" })));
   const listeners = new Map();
   const emit = (event, ...args) => [...(listeners.get(event) || [])].forEach((cb) => cb(...args));
-  const nnv = (window.nnv = { state, sent: [], saves: 0, cleanups: [] });
+  const nnv = (window.nnv = { state, sent: [], answered: 0, saves: 0, cleanups: [] });
+  // Backbone's rule (ipywidgets' models are Backbone models): the value is always stored, but
+  // "change:<key>" fires only when it differs by value.
+  const equal = (a, b) => a === b || JSON.stringify(a) === JSON.stringify(b);
   nnv.model = {
     get: (key) => state[key],
     set: (key, value) => {
       const old = state[key];
       state[key] = value;
-      if (old !== value) emit(`change:${key}`, value);
+      if (!equal(old, value)) emit(`change:${key}`, nnv.model, value);
     },
     on: (event, cb) => {
       if (!listeners.has(event)) listeners.set(event, new Set());
@@ -55,7 +58,10 @@ async ({ src, css, state, views }) => {
     save_changes: () => void nnv.saves++,
     send: (msg) => {
       nnv.sent.push(msg);
-      window.kernel(msg).then((reply) => emit("msg:custom", reply, []));
+      window.kernel(msg).then((reply) => {
+        nnv.answered++;
+        emit("msg:custom", reply, []);
+      });
     },
   };
   nnv.listenerCount = () => [...listeners.values()].reduce((n, s) => n + s.size, 0);
@@ -102,6 +108,24 @@ def open_widget(page: Page, views: int = 1, traits: dict[str, Any] | None = None
         },
     )
     expect(page.locator(".nnvisu").first).to_be_visible()
+
+
+def settle(page: Page) -> None:
+    """Wait until every request the views sent has its reply applied and drawn.
+
+    A view that goes on sending (a loop that did not stop) never settles: the next request
+    leaves with the reply it follows, before the condition is looked at again.
+    """
+    page.wait_for_function("() => window.nnv.answered === window.nnv.sent.length", timeout=LONG)
+    next_frames(page)
+
+
+def next_frames(page: Page) -> None:
+    """Wait for two display frames (views redraw at the next one) and the task after them."""
+    page.evaluate(
+        "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() =>"
+        " setTimeout(done))))"
+    )
 
 
 def state(page: Page, key: str) -> Any:

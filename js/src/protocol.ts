@@ -1,4 +1,4 @@
-// Wire protocol v1 message shapes (see the contract), and the checks applied to every reply
+// Wire protocol v1 message shapes (docs/protocol.md), and the checks applied to every reply
 // before the rest of the frontend trusts it.
 import type { NetworkJSON } from "./nn/forward";
 import type { PackedNetwork, PackedPoints } from "./payload";

@@ -8,19 +8,15 @@ your own training loop), :mod:`nnvisu.datasets` and ``__version__``.
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
+
+from nnvisu._version import __version__
 
 if TYPE_CHECKING:
     from nnvisu import datasets
     from nnvisu.dispatch import handle_message
     from nnvisu.watcher import watch
     from nnvisu.widget import NNVisu
-
-try:
-    __version__ = version("nnvisu")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
 
 __all__ = ["NNVisu", "__version__", "datasets", "handle_message", "watch"]
 

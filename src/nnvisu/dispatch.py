@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import msgspec
@@ -20,14 +19,10 @@ import torch
 
 from nnvisu import datasets, engine, lockstep
 from nnvisu import protocol as p
+from nnvisu._version import __version__
 from nnvisu.protocol import bounds
 
 log = logging.getLogger(__name__)
-
-try:
-    _VERSION = version("nnvisu")
-except PackageNotFoundError:  # a source tree that was never installed
-    _VERSION = "0.0.0"
 
 
 def handle_message(
@@ -344,7 +339,7 @@ def _generate_data(request: p.GenerateData) -> p.DataReply:
 def _info(request: p.Info) -> p.InfoResult:
     return p.InfoResult(
         id=request.id,
-        version=_VERSION,
+        version=__version__,
         datasets={
             name: p.DatasetSummary(
                 problem=info.problem, min_classes=info.min_classes, max_classes=info.max_classes

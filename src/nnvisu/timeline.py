@@ -1,4 +1,4 @@
-"""The ``timeline`` trait's rules (contract, Issue 4), for runs trained from Python.
+"""The ``timeline`` trait's rules, for runs trained from Python.
 
 A port of js/src/history.ts, which the views use for their own runs: the same snapshot rule,
 capacity and thinning, so the timeline looks the same whoever trained. Snapshots hold weights;

@@ -15,7 +15,7 @@
  */
 import { type ModelConfig, type NetworkJSON, evaluateGrid } from "./forward";
 
-/** Cells per side of the grid the views share (the contract's map resolution). */
+/** Cells per side of the grid the views share (docs/design.md: maps are 100×100). */
 export const MAP_CELLS = 100;
 
 interface Entry {

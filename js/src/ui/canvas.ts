@@ -13,7 +13,7 @@ import { renderNodeMap } from "./network";
 import { FOCUS_NODE, PREVIEW_NETWORK, listen, type FocusNodeDetail, type PreviewDetail } from "./network/events";
 import { mountPointLoss } from "./pointLoss";
 
-/** Map cells per side: the contract asks for at least 100×100. */
+/** Map cells per side (docs/design.md: maps are 100×100). */
 const MAP_N = 100;
 /** The map is drawn this opaque over the background, so the points stand out from it. */
 const MAP_ALPHA = 0.72;
