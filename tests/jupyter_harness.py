@@ -1,4 +1,4 @@
-"""Start and stop a real JupyterLab in a temporary root, and talk to its kernels.
+"""Start and stop a real JupyterLab (or Notebook 7) in a temporary root, and talk to its kernels.
 
 The server runs in its own session on a free loopback
 port with every Jupyter directory inside the temp root, so a test never touches the user's
@@ -112,18 +112,22 @@ class JupyterLab:
             raise AssertionError(f"expected one session on {notebook}, got {sessions}")
         return str(sessions[0]["kernel"]["id"])
 
-    @contextlib.contextmanager
-    def kernel_client(self, notebook: str) -> Iterator[KernelProbe]:
+    def kernel_client(self, notebook: str) -> contextlib.AbstractContextManager[KernelProbe]:
         """A second client on the notebook's kernel, to read Python-side state."""
-        connection_file = self.root / ".runtime" / f"kernel-{self.kernel_id(notebook)}.json"
-        client = BlockingKernelClient(connection_file=str(connection_file))
-        client.load_connection_file()
-        client.start_channels()
-        try:
-            client.wait_for_ready(timeout=30)
-            yield KernelProbe(client)
-        finally:
-            client.stop_channels()
+        return kernel_probe(self.root / ".runtime" / f"kernel-{self.kernel_id(notebook)}.json")
+
+
+@contextlib.contextmanager
+def kernel_probe(connection_file: Path) -> Iterator[KernelProbe]:
+    """A second client on the kernel of ``connection_file``, to read Python-side state."""
+    client = BlockingKernelClient(connection_file=str(connection_file))
+    client.load_connection_file()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=30)
+        yield KernelProbe(client)
+    finally:
+        client.stop_channels()
 
 
 class KernelProbe:
@@ -155,7 +159,7 @@ class KernelProbe:
                 return reply["content"]
 
 
-def _kernel_pids(root: Path) -> list[int]:
+def kernel_pids(root: Path) -> list[int]:
     """Pids of kernels whose command line names a connection file under ``root``."""
     marker = str(root / ".runtime").encode()
     pids = []
@@ -179,28 +183,36 @@ def _stop(lab: JupyterLab) -> None:
             os.killpg(lab.process.pid, signal.SIGKILL)
         lab.process.wait(timeout=5)
     # Kernels run in sessions of their own (jupyter_client starts them so): kill leftovers by pid.
-    for pid in _kernel_pids(lab.root):
+    for pid in kernel_pids(lab.root):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
 
 
-def _command(root: Path, port: int, token: str) -> list[str]:
+#: The Jupyter applications this harness starts: module to run, and its traitlets class.
+APPS = {"lab": ("jupyterlab", "LabApp"), "notebook": ("notebook", "JupyterNotebookApp")}
+
+
+def _command(root: Path, port: int, token: str, app: str) -> list[str]:
+    module, cls = APPS[app]
     command = [
         sys.executable,
         "-m",
-        "jupyterlab",
+        module,
         "--no-browser",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}",
-        f"--LabApp.user_settings_dir={root / '.settings'}",
-        f"--LabApp.workspaces_dir={root / '.workspaces'}",
-        "--LabApp.expose_app_in_browser=True",
-        "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        f"--{cls}.user_settings_dir={root / '.settings'}",
+        f"--{cls}.workspaces_dir={root / '.workspaces'}",
+        f"--{cls}.expose_app_in_browser=True",
     ]
+    if app == "lab":
+        command += [
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ]
     if os.geteuid() == 0:
         command.append("--ServerApp.allow_root=True")
     return command
@@ -208,9 +220,13 @@ def _command(root: Path, port: int, token: str) -> list[str]:
 
 @contextlib.contextmanager
 def running_jupyterlab(
-    root: Path, settings: dict[str, dict[str, Any]] | None = None, startup_timeout: float = 60
+    root: Path,
+    settings: dict[str, dict[str, Any]] | None = None,
+    startup_timeout: float = 60,
+    app: str = "lab",
 ) -> Iterator[JupyterLab]:
-    """Run JupyterLab with its root, settings, runtime and config dirs all in ``root``."""
+    """Run JupyterLab (or Notebook 7: ``app="notebook"``, the same server and settings) with
+    its root, settings, runtime and config dirs all in ``root``."""
     write_settings(root / ".settings", DEFAULT_SETTINGS if settings is None else settings)
     env = {
         **os.environ,
@@ -223,7 +239,7 @@ def running_jupyterlab(
     port, token = free_port(), secrets.token_hex(16)
     log = (root / "jupyterlab.log").open("wb")
     process = subprocess.Popen(
-        _command(root, port, token),
+        _command(root, port, token, app),
         cwd=root,
         env=env,
         stdout=log,
