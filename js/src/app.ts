@@ -12,6 +12,7 @@ import { mountDataCanvas } from "./ui/canvas";
 import { mountDataPanel } from "./ui/dataPanel";
 import { mountDataTools } from "./ui/dataTools";
 import { cleanups, h, uid, type Cleanup } from "./ui/dom";
+import { fitHostBox } from "./ui/hostBox";
 import { mountHyperparams } from "./ui/hyperparams";
 import { mountLayerSpace } from "./ui/layerSpace";
 import { mountLossHistogram } from "./ui/lossHistogram";
@@ -83,6 +84,7 @@ export function mountApp(model: WidgetModel, el: HTMLElement): Cleanup {
   done.add(mountTimeline(model, timeline));
   // Last: hides control groups the others created.
   done.add(mountClassroom(model, root));
+  done.add(fitHostBox(root));
 
   // Space plays/pauses anywhere in the widget, except where Space already means something.
   root.addEventListener("keydown", (e) => {
