@@ -34,6 +34,7 @@ from nnvisu.dispatch import handle_json
 from nnvisu.protocol import MAX_MESSAGE_BYTES
 from nnvisu.server import Limits, Server, make_state
 from nnvisu.server.handlers import ServerState
+from nnvisu.server.hosts import HostPolicy
 
 # --------------------------------------------------------------------------------------------
 # Harness
@@ -46,9 +47,11 @@ class RunningServer:
         self,
         limits: Limits | None = None,
         allow_origins: tuple[str, ...] = (),
-        handler: Callable[[str | bytes], bytes] = handle_json,
+        handler: Callable[..., bytes] = handle_json,
+        **state_options: Any,
     ) -> None:
         self._args = (limits or Limits(), allow_origins, handler)
+        self._options = state_options
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -71,7 +74,7 @@ class RunningServer:
 
     async def _main(self) -> None:
         self.loop = asyncio.get_running_loop()
-        self.state = make_state(*self._args)
+        self.state = make_state(*self._args, **self._options)
         self.server = Server(self.state, "127.0.0.1", 0)
         self.server.start()
         self._stop = asyncio.Event()
@@ -193,6 +196,16 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 15) -> None:
         if time.monotonic() > end:
             raise AssertionError("condition not reached in time")
         time.sleep(0.02)
+
+
+def http_status(srv: RunningServer, path: str, host: str, method: str = "GET") -> int:
+    """Status of a raw HTTP request with the given Host header."""
+    with socket.create_connection(("127.0.0.1", srv.server.port), timeout=10) as sock:
+        sock.sendall(
+            f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
+        )
+        status_line = sock.makefile("rb").readline().decode()
+    return int(status_line.split()[1])
 
 
 def handshake(srv: RunningServer, origin: str | None, host: str | None = None) -> int:
@@ -436,10 +449,23 @@ def test_allowed_origins_match_exactly(server_factory: Callable[..., RunningServ
     assert handshake(srv, "https://evil.class.example.org") == 403
 
 
-def test_origin_must_match_the_host_header(server: RunningServer) -> None:
-    # A DNS-rebinding page would come with its own Host; the origin must equal it exactly.
+def test_origin_must_match_the_host_header(server_factory: Callable[..., RunningServer]) -> None:
+    # A name the server serves (--allow-host); the origin must equal it exactly.
+    server = server_factory(hosts=HostPolicy("127.0.0.1", ["rebind.example"]))
     assert handshake(server, "http://rebind.example:8", host="rebind.example:8") == 101
     assert handshake(server, "http://rebind.example:8", host="rebind.example:9") == 403
+
+
+def test_dns_rebinding_is_refused_on_loopback(server: RunningServer) -> None:
+    # A page on a rebinding domain is same-origin with itself: its Host gives it away.
+    assert handshake(server, "http://evil.example:8", host="evil.example:8") == 403
+    port = server.server.port
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", "localhost"):
+        origin = f"http://{host}"
+        assert handshake(server, origin, host=host) == 101, host
+    assert http_status(server, "/", host="evil.example") == 403
+    assert http_status(server, "/", host=f"localhost:{port}") == 200
+    assert http_status(server, "/healthz", host="pod-10-0-0-7:8765") == 200  # probes by any name
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import tornado.web
 
 from nnvisu import __version__
 from nnvisu.dispatch import handle_json
+from nnvisu.server.accept import Acceptor
 from nnvisu.server.assets import load_assets
 from nnvisu.server.errors import StartupError
 from nnvisu.server.handlers import (
@@ -24,6 +25,7 @@ from nnvisu.server.handlers import (
     ProtocolSocket,
     ServerState,
 )
+from nnvisu.server.hosts import HostPolicy
 from nnvisu.server.limits import Limits
 from nnvisu.server.origin import OriginPolicy
 from nnvisu.server.preset import inject
@@ -37,19 +39,31 @@ def make_state(
     allow_origins: Iterable[str] = (),
     handler: Handler = handle_json,
     preset: dict[str, Any] | None = None,
+    *,
+    hosts: HostPolicy | None = None,
+    frame_ancestors: str | None = None,
+    behind_proxy: bool = False,
 ) -> ServerState:
     """Build what one process's handlers share (worker thread, limits, origin policy, assets).
 
     ``preset``: a classroom setup (server/preset.py) the page starts every new visitor from.
+    ``hosts``: the Host check (default: loopback names only, as for a loopback bind).
+    ``frame_ancestors``: who may frame the page (CSP sources; default: anyone).
+    ``behind_proxy``: trust X-Forwarded-For/-Proto and X-Real-Ip (set only behind a proxy
+    that sets them: otherwise any client could claim any address).
     """
     limits = limits or Limits()
-    return ServerState(
+    state = ServerState(
         limits=limits,
         policy=OriginPolicy(allow_origins),
         worker=TorchWorker(handler, limits.max_in_flight, fairness(limits)),
         assets=inject(load_assets(), preset),
         version=__version__,
+        hosts=hosts,
+        frame_ancestors=frame_ancestors,
     )
+    state.behind_proxy = behind_proxy
+    return state
 
 
 def fairness(limits: Limits) -> Fairness:
@@ -79,12 +93,13 @@ def make_app(state: ServerState) -> tornado.web.Application:
     )
 
 
-def http_server_options(limits: Limits) -> dict[str, object]:
+def http_server_options(limits: Limits, behind_proxy: bool = False) -> dict[str, object]:
     """HTTPServer keyword arguments: slowloris-proof timeouts and small HTTP bounds."""
     return {
-        # X-Forwarded-Proto from a TLS-terminating proxy gives the page's real scheme to the
-        # same-origin check. A browser cannot set it, so it cannot be used to get past that check.
-        "xheaders": True,
+        # Behind a proxy: X-Forwarded-Proto gives the page's real scheme to the same-origin
+        # check, X-Forwarded-For / X-Real-Ip the client's address to the per-address cap.
+        # Without one, any client could claim any address: those headers are then ignored.
+        "xheaders": behind_proxy,
         "idle_connection_timeout": limits.idle_connection_timeout_s,  # also the header timeout
         "body_timeout": limits.body_timeout_s,
         "max_body_size": limits.max_body_bytes,
@@ -115,6 +130,8 @@ class Server:
         self._reuse_port = reuse_port
         self._http: tornado.httpserver.HTTPServer | None = None
         self._sockets: list[socket.socket] = []
+        self._acceptors: list[Acceptor] = []
+        self._bound: int | None = None
 
     def start(self) -> None:
         """Bind and start accepting; call with the event loop running."""
@@ -131,14 +148,24 @@ class Server:
             raise StartupError(
                 f"cannot listen on {self.host}:{self._requested_port}: {exc}"
             ) from exc
+        self._bound = int(self._sockets[0].getsockname()[1])
         app = make_app(self.state)
-        self._http = tornado.httpserver.HTTPServer(app, **http_server_options(self.state.limits))
-        self._http.add_sockets(self._sockets)
+        options = http_server_options(self.state.limits, self.state.behind_proxy)
+        http = self._http = tornado.httpserver.HTTPServer(app, **options)
+        for sock in self._sockets:
+            self._acceptors.append(
+                Acceptor(sock, http._handle_connection, self._paused)  # noqa: SLF001
+            )
+
+    def _paused(self, paused: bool) -> None:
+        self.state.accept_paused = paused
 
     @property
     def port(self) -> int:
         """The port actually bound (meaningful after :meth:`start`)."""
-        return int(self._sockets[0].getsockname()[1]) if self._sockets else self._requested_port
+        if self._bound is None and self._sockets:
+            self._bound = int(self._sockets[0].getsockname()[1])
+        return self._requested_port if self._bound is None else self._bound
 
     @property
     def url(self) -> str:
@@ -157,8 +184,8 @@ class Server:
         loop = asyncio.get_running_loop()
         end = loop.time() + state.limits.shutdown_grace_s
         state.shutting_down = True
-        if self._http is not None:
-            self._http.stop()  # closes the listening sockets: new connections are refused
+        for acceptor in self._acceptors:
+            acceptor.stop()  # closes the listening sockets: new connections are refused
         state.worker.shutdown()  # queued requests get `busy` now, the running one is cut short
         for ws in list(state.sockets):
             if not ws.busy:  # busy ones close after sending their reply (ProtocolSocket)

@@ -18,6 +18,8 @@ import tornado.log
 from nnvisu.classroom import CONTROLS
 from nnvisu.server.app import Server, make_state
 from nnvisu.server.errors import BadOrigin, ConfigError, StartupError
+from nnvisu.server.handlers import check_frame_ancestors
+from nnvisu.server.hosts import HostPolicy
 from nnvisu.server.limits import Limits
 from nnvisu.server.origin import OriginPolicy
 from nnvisu.server.preset import build_preset
@@ -63,6 +65,44 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"requests admitted per process before 'busy' (default {Limits.max_in_flight})",
     )
     parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also serve requests whose Host is NAME (or NAME:PORT), e.g. the public name a "
+        "reverse proxy forwards (repeatable). Bound to loopback, only 127.0.0.1, localhost "
+        "and [::1] are served otherwise (DNS rebinding protection); bound elsewhere, any "
+        "name is served unless this flag lists them",
+    )
+    parser.add_argument(
+        "--behind-proxy",
+        action="store_true",
+        help="trust X-Forwarded-For/-Proto and X-Real-Ip (client address for the "
+        "per-address cap, https for the origin check); only behind a proxy that sets them",
+    )
+    parser.add_argument(
+        "--frame-ancestors",
+        metavar="SOURCES",
+        help="who may embed the page in a frame, as CSP sources, e.g. "
+        "\"'self' https://lms.example.org\" (default: anyone may)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        metavar="N",
+        default=Limits.max_connections,
+        help="open WebSockets per process (default %(default)s, lowered to what the "
+        "descriptor limit allows; the limit is raised to its hard maximum at start)",
+    )
+    parser.add_argument(
+        "--max-connections-per-address",
+        type=int,
+        metavar="N",
+        default=Limits.max_connections_per_address,
+        help="open WebSockets per client address, so one address cannot lock out others "
+        "(default %(default)s: a class of 60 behind one NAT with a couple of tabs each)",
+    )
+    parser.add_argument(
         "--preset",
         metavar="FILE",
         help="classroom mode: every new visitor (and Start over) begins from this setup file "
@@ -99,8 +139,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         tornado.log.enable_pretty_logging()
     logging.getLogger().setLevel(args.log_level.upper())
     try:
-        limits = Limits(max_in_flight=args.max_in_flight)
+        limits = Limits(
+            max_in_flight=args.max_in_flight,
+            max_connections=args.max_connections,
+            max_connections_per_address=args.max_connections_per_address,
+        )
         OriginPolicy(args.allow_origin)  # fail now, not at the first handshake
+        HostPolicy(args.host, args.allow_host)
+        if args.frame_ancestors is not None:
+            args.frame_ancestors = check_frame_ancestors(args.frame_ancestors)
         preset = build_preset(args.preset, args.hide, args.lock_data)
         if args.workers < 1:
             raise ConfigError(f"--workers must be >= 1, got {args.workers}")
@@ -109,6 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, BadOrigin) as exc:
         log.error("%s", exc)
         return 2
+    raise_descriptor_limit()
     try:
         if args.workers > 1:
             return _supervise(args, limits)
@@ -116,6 +164,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, StartupError) as exc:
         log.error("%s", exc)
         return 1
+
+
+def raise_descriptor_limit() -> None:
+    """Raise the soft descriptor limit to the hard one (systemd's soft default is 1,024)."""
+    try:
+        import resource
+    except ImportError:  # not on Unix
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):  # e.g. an unlimited hard limit some kernels refuse
+            log.debug("could not raise the descriptor limit from %d", soft)
 
 
 def _announce(url: str, host: str, workers: int, open_browser: bool) -> None:
@@ -137,7 +199,14 @@ def _browsable(url: str, host: str) -> str:
 
 
 async def _serve(args: argparse.Namespace, limits: Limits, preset: dict[str, Any] | None) -> int:
-    state = make_state(limits, args.allow_origin, preset=preset)
+    state = make_state(
+        limits,
+        args.allow_origin,
+        preset=preset,
+        hosts=HostPolicy(args.host, args.allow_host),
+        frame_ancestors=args.frame_ancestors,
+        behind_proxy=args.behind_proxy,
+    )
     server = Server(state, args.host, args.port, reuse_port=args.reuse_port)
     server.start()
     stop = asyncio.Event()
@@ -185,6 +254,14 @@ def _supervise(args: argparse.Namespace, limits: Limits) -> int:
     base += ["--max-in-flight", str(args.max_in_flight), "--log-level", args.log_level]
     for origin in args.allow_origin:
         base += ["--allow-origin", origin]
+    for name in args.allow_host:
+        base += ["--allow-host", name]
+    if args.behind_proxy:
+        base += ["--behind-proxy"]
+    if args.frame_ancestors is not None:
+        base += ["--frame-ancestors", args.frame_ancestors]
+    base += ["--max-connections", str(args.max_connections)]
+    base += ["--max-connections-per-address", str(args.max_connections_per_address)]
     if args.preset is not None:
         base += ["--preset", str(Path(args.preset).resolve())]
     if args.hide:

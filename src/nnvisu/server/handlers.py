@@ -6,15 +6,19 @@ import asyncio
 import json
 import logging
 import os
+from collections import Counter
 from functools import partial
 from typing import Any
 
 import tornado.web
 import tornado.websocket
 from tornado.iostream import IOStream
+from tornado.websocket import _WebSocketParams
 
 from nnvisu.server.assets import Asset
-from nnvisu.server.errors import BadOrigin
+from nnvisu.server.errors import BadOrigin, ConfigError
+from nnvisu.server.frames import BoundedProtocol, PartialBudget
+from nnvisu.server.hosts import HostPolicy
 from nnvisu.server.limits import Limits
 from nnvisu.server.origin import OriginPolicy, host_origin
 from nnvisu.server.replies import error_reply, peek_id
@@ -34,13 +38,53 @@ PAGE_CSP = (
 )
 
 
-def page_csp(host_header: str | None) -> str:
-    """The page's CSP, naming the WebSocket: not every browser lets 'self' match ws:."""
+def refuse_host(state: ServerState, host: str | None) -> None:
+    """Raise 403 if the ``Host`` header names a host this server does not serve."""
+    reason = state.hosts.check(host)
+    if reason is not None:
+        log.warning("refused a request: %s", reason)
+        raise tornado.web.HTTPError(403, reason=_REASON_403)
+
+
+_REASON_403 = "Forbidden host"
+
+
+def page_csp(host_header: str | None, frame_ancestors: str | None = None) -> str:
+    """The page's CSP, naming the WebSocket: not every browser lets 'self' match ws:.
+
+    Framing is allowed by default (learning platforms embed the page in an iframe);
+    ``frame_ancestors`` (``--frame-ancestors``) restricts who may.
+    """
     try:
         host_origin("http", host_header or "")  # only a plain host[:port] goes into the header
     except BadOrigin:
-        return PAGE_CSP.format(ws="")
-    return PAGE_CSP.format(ws=f" ws://{host_header} wss://{host_header}")
+        csp = PAGE_CSP.format(ws="")
+    else:
+        csp = PAGE_CSP.format(ws=f" ws://{host_header} wss://{host_header}")
+    return csp if frame_ancestors is None else f"{csp}; frame-ancestors {frame_ancestors}"
+
+
+def check_frame_ancestors(value: str) -> str:
+    """``value`` if it is a list of CSP sources for frame-ancestors, else ConfigError."""
+    if not value.strip() or any(c in value for c in ";,\r\n\0"):
+        raise ConfigError(
+            f"--frame-ancestors takes CSP sources separated by spaces (e.g. \"'self' "
+            f'https://lms.example.org"), got {value!r}'
+        )
+    return value.strip()
+
+
+def descriptor_budget() -> int | None:
+    """WebSockets this process can hold: its descriptor limit minus a reserve, or None."""
+    try:
+        import resource
+    except ImportError:  # not on Unix
+        return None
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return None
+    # Kept for page loads, the listening sockets, torch's files and the interpreter's own.
+    return max(1, soft - max(32, soft // 8))
 
 
 class ServerState:
@@ -53,24 +97,49 @@ class ServerState:
         worker: TorchWorker,
         assets: dict[str, Asset],
         version: str,
+        hosts: HostPolicy | None = None,
+        frame_ancestors: str | None = None,
     ) -> None:
         self.limits = limits
         self.policy = policy
         self.worker = worker
         self.assets = assets
         self.version = version
+        self.hosts = hosts or HostPolicy("127.0.0.1")
+        self.frame_ancestors = frame_ancestors
+        budget = descriptor_budget()
+        #: ``limits.max_connections``, lowered to what the descriptor limit allows.
+        self.max_connections = min(limits.max_connections, budget or limits.max_connections)
         self.sockets: set[ProtocolSocket] = set()
+        self.per_address: Counter[str] = Counter()
+        self.partial = PartialBudget(limits.max_partial_bytes, limits.partial_timeout_s)
         self.shutting_down = False
+        self.accept_paused = False  # out of descriptors: new connections wait in the backlog
+        self.behind_proxy = False  # X-Forwarded-* and X-Real-Ip trusted (make_state sets it)
         self.dropped_slow_clients = 0
 
+    def refusing(self) -> str | None:
+        """Why new users would be refused now, or None."""
+        if self.shutting_down:
+            return "shutting down"
+        if self.accept_paused:
+            return "out of file descriptors"
+        if len(self.sockets) >= self.max_connections:
+            return f"{len(self.sockets)} connections open (the most is {self.max_connections})"
+        if self.worker.stalled_for() > self.limits.request_deadline_s:
+            return "the torch thread is stuck"
+        return None
+
     def health(self) -> dict[str, Any]:
-        """The /healthz document. ``ok`` turns false if the torch thread looks stuck."""
-        stuck = self.worker.stalled_for() > self.limits.request_deadline_s
+        """The /healthz document: ``ok`` is false whenever new users would be refused."""
+        refusing = self.refusing()
         return {
-            "ok": not stuck and not self.shutting_down,
+            "ok": refusing is None,
+            "refusing": refusing,
             "in_flight": self.worker.in_flight,
             "max_in_flight": self.worker.max_in_flight,
             "connections": len(self.sockets),
+            "max_connections": self.max_connections,
             "dropped_slow_clients": self.dropped_slow_clients,
             "version": self.version,
             "pid": os.getpid(),
@@ -80,6 +149,10 @@ class ServerState:
 class _BaseHandler(tornado.web.RequestHandler):
     def initialize(self, state: ServerState) -> None:
         self.state = state
+
+    def prepare(self) -> None:
+        """Refuse a Host this server does not serve (DNS rebinding)."""
+        refuse_host(self.state, self.request.headers.get("Host"))
 
     def set_default_headers(self) -> None:
         self.set_header("X-Content-Type-Options", "nosniff")
@@ -111,7 +184,8 @@ class AssetHandler(_BaseHandler):
         self.set_header("Content-Type", asset.content_type)
         self.set_header("Cache-Control", "no-cache")  # revalidate: file names are not hashed
         if asset.content_type.startswith("text/html"):
-            self.set_header("Content-Security-Policy", page_csp(self.request.headers.get("Host")))
+            csp = page_csp(self.request.headers.get("Host"), self.state.frame_ancestors)
+            self.set_header("Content-Security-Policy", csp)
         self.write(asset.body)
 
     def head(self, name: str | None = None) -> None:
@@ -120,7 +194,17 @@ class AssetHandler(_BaseHandler):
 
 
 class HealthHandler(_BaseHandler):
-    """``GET /healthz``: liveness for load balancers and the benchmark."""
+    """``GET /healthz``: liveness for load balancers and the benchmark (HEAD works too).
+
+    Not subject to the Host check: probes reach a pod or a port by whatever name they have.
+    """
+
+    def prepare(self) -> None:
+        """No Host check here."""
+
+    def head(self) -> None:
+        """The same status and headers as GET."""
+        self.get()
 
     def get(self) -> None:
         """Answer 200 with the health document, or 503 when not ok."""
@@ -146,6 +230,7 @@ class ProtocolSocket(tornado.websocket.WebSocketHandler):
         self._pending = 0
         self._unflushed = 0
         self._stream: IOStream | None = None
+        self._protocol: BoundedProtocol | None = None
 
     def prepare(self) -> None:
         """Reject the handshake (403/503) before upgrading if it must not connect."""
@@ -159,13 +244,32 @@ class ProtocolSocket(tornado.websocket.WebSocketHandler):
         if reason is not None:
             log.warning("rejected WebSocket handshake: %s", reason)
             raise tornado.web.HTTPError(403)
+        refuse_host(self.state, self.request.headers.get("Host"))
         if self.state.shutting_down:
             raise tornado.web.HTTPError(503)
-        if len(self.state.sockets) >= self.state.limits.max_connections:
+        if len(self.state.sockets) >= self.state.max_connections:
             log.warning(
                 "rejected WebSocket handshake: %d connections open", len(self.state.sockets)
             )
             raise tornado.web.HTTPError(503)
+        address = self.request.remote_ip or ""
+        if self.state.per_address[address] >= self.state.limits.max_connections_per_address:
+            log.warning("rejected WebSocket handshake: %d connections from %s",
+                        self.state.per_address[address], address)  # fmt: skip
+            raise tornado.web.HTTPError(429)
+
+    def get_websocket_protocol(self) -> BoundedProtocol | None:
+        """Tornado's protocol, with unfinished fragmented messages bounded (frames.py)."""
+        if self.request.headers.get("Sec-WebSocket-Version") != "13":
+            return None
+        params = _WebSocketParams(
+            ping_interval=self.ping_interval,
+            ping_timeout=self.ping_timeout,
+            max_message_size=self.max_message_size,
+            compression_options=self.get_compression_options(),
+        )
+        self._protocol = BoundedProtocol(self, params, self.state.partial)
+        return self._protocol
 
     def get_compression_options(self) -> dict[str, Any]:
         """permessage-deflate, when the client offers it (browsers do).
@@ -190,6 +294,8 @@ class ProtocolSocket(tornado.websocket.WebSocketHandler):
         self.set_nodelay(True)  # request/reply traffic: Nagle + delayed ACK would cap us at ~25/s
         self._stream = self.ws_connection.stream if self.ws_connection else None
         self.state.sockets.add(self)
+        self._address = self.request.remote_ip or ""
+        self.state.per_address[self._address] += 1
 
     def abort(self) -> None:
         """Drop the TCP connection now, without a closing handshake (shutdown's last resort)."""
@@ -199,8 +305,14 @@ class ProtocolSocket(tornado.websocket.WebSocketHandler):
     def on_close(self) -> None:
         """Forget the connection, and its requests the worker has not started yet."""
         # A step already running finishes (threads can't be interrupted); its reply is dropped.
-        self.state.sockets.discard(self)
+        if self in self.state.sockets:
+            self.state.sockets.discard(self)
+            self.state.per_address[self._address] -= 1
+            if self.state.per_address[self._address] <= 0:
+                del self.state.per_address[self._address]
         self.state.worker.forget(self)
+        if self._protocol is not None:
+            self._protocol.release()
 
     def on_message(self, message: str | bytes) -> None:
         """Queue the request for the torch thread, or answer ``busy`` at once."""
@@ -234,15 +346,43 @@ class ProtocolSocket(tornado.websocket.WebSocketHandler):
         """Send one reply unless the client is gone or has stopped reading."""
         if self.ws_connection is None or self.ws_connection.is_closing():
             return  # the client left mid-step: nobody to tell
-        # One reply always goes out; a second one while the first is unsent means the client
-        # stopped reading, so unsent data per client stays below max(cap, one reply).
-        if self._unflushed and self._unflushed + len(data) > self.state.limits.write_buffer_bytes:
-            self.state.dropped_slow_clients += 1
-            log.warning("closing a client that stopped reading (%d bytes unsent)", self._unflushed)
-            self.close(POLICY_VIOLATION, "client is not reading its replies")
+        # A reply due while the last ones are still unsent beyond the bound: not reading.
+        if self.unsent_bytes > self.state.limits.write_buffer_bytes:
+            self._drop_slow_reader()
             return
         self._unflushed += len(data)
         self.write_message(data).add_done_callback(partial(self._flushed, len(data)))
+        if self.unsent_bytes > self.state.limits.write_buffer_bytes:
+            self._watch_unsent(self.unsent_bytes)
+
+    @property
+    def unsent_bytes(self) -> int:
+        """Bytes handed to the connection that the kernel has not accepted yet."""
+        buffer = getattr(self._stream, "_write_buffer", None)  # Tornado's, exact to the byte
+        try:
+            return len(buffer) if buffer is not None else self._unflushed
+        except TypeError:  # another Tornado: whole replies not yet flushed
+            return self._unflushed
+
+    def _watch_unsent(self, before: int) -> None:
+        """Drop the client if its unsent bytes stay over the bound without any progress."""
+
+        def check() -> None:
+            now = self.unsent_bytes
+            if self.ws_connection is None or now <= self.state.limits.write_buffer_bytes:
+                return
+            if now >= before:
+                self._drop_slow_reader()
+            else:
+                self._watch_unsent(now)
+
+        timeout = self.state.limits.slow_reader_timeout_s
+        asyncio.get_running_loop().call_later(timeout, check)
+
+    def _drop_slow_reader(self) -> None:
+        self.state.dropped_slow_clients += 1
+        log.warning("dropping a client that stopped reading (%d bytes unsent)", self.unsent_bytes)
+        self.abort()  # its unsent bytes go with the connection; a close frame would queue
 
     @property
     def unflushed_bytes(self) -> int:

@@ -24,9 +24,14 @@ class Limits:
         fair_round_s / min_slice_s: while others wait, a request trains for at most
             ``fair_round_s`` divided by the connections sharing the thread (but at least
             ``min_slice_s``), so a normal learner waits about one round at worst.
-        write_buffer_bytes: unsent reply bytes allowed per connection. A client that stops
-            reading is dropped when a reply would push its unsent bytes past this, so it cannot
-            grow the server's memory; a single reply is always sent, whatever its size.
+        write_buffer_bytes: unsent reply bytes allowed per connection. A client is dropped
+            when a reply is due while more than this is still unsent, or when more than this
+            stays unsent without progress for ``slow_reader_timeout_s`` (its first reply too),
+            so a client that stops reading cannot pin the server's memory.
+        slow_reader_timeout_s: see ``write_buffer_bytes``.
+        max_partial_bytes / partial_timeout_s: fragmented WebSocket messages not yet complete
+            may hold this many bytes per process, and must complete within this time; the
+            connection that goes past either is closed.
         request_deadline_s: a request still queued after this is answered ``busy`` unrun,
             and a request running longer makes /healthz report the process stuck (the
             protocol itself stops training at 5 s: the backstop for a bug).
@@ -36,8 +41,12 @@ class Limits:
             its headers (Tornado's default is 3600 s, which invites slowloris).
         body_timeout_s / max_body_bytes / max_header_bytes: HTTP request bounds; nothing here
             takes a request body, so these are small.
-        max_connections: open WebSockets per process; more get 503 (file descriptors are
-            finite and each connection holds up to ``write_buffer_bytes``).
+        max_connections: open WebSockets per process; more get 503. Lowered at start to what
+            the process's descriptor limit (RLIMIT_NOFILE) allows.
+        max_connections_per_address: open WebSockets per client address (the proxy's
+            forwarded one with ``--behind-proxy``); more get 429, so idle connections from
+            one address cannot lock the others out. The default fits a class of 60 behind
+            one NAT with a couple of tabs each.
         shutdown_grace_s: on SIGTERM, how long running steps may take to finish.
     """
 
@@ -47,7 +56,10 @@ class Limits:
     max_queued_per_connection: int = 4
     fair_round_s: float = 0.5
     min_slice_s: float = 0.02
-    write_buffer_bytes: int = MAX_MESSAGE_BYTES
+    write_buffer_bytes: int = 256 * 1024
+    slow_reader_timeout_s: float = 10.0
+    max_partial_bytes: int = 16 * 1024 * 1024
+    partial_timeout_s: float = 10.0
     request_deadline_s: float = MAX_REQUEST_MS / 1000 + 10.0
     ping_interval_s: float = 20.0
     ping_timeout_s: float = 20.0
@@ -55,7 +67,8 @@ class Limits:
     body_timeout_s: float = 10.0
     max_body_bytes: int = 64 * 1024
     max_header_bytes: int = 16 * 1024
-    max_connections: int = 1000
+    max_connections: int = 10_000
+    max_connections_per_address: int = 150
     shutdown_grace_s: float = 10.0
 
     def __post_init__(self) -> None:

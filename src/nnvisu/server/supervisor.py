@@ -16,7 +16,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from types import FrameType
 
@@ -25,8 +24,11 @@ from nnvisu.server.errors import ConfigError, StartupError
 log = logging.getLogger("nnvisu.server")
 
 _POLL_S = 0.2
-_MAX_RESTARTS = 5  # within _RESTART_WINDOW_S; a worker that keeps dying is a bug, not bad luck
-_RESTART_WINDOW_S = 60.0
+#: A worker that dies is restarted after a backoff that doubles while workers keep dying
+#: (up to the maximum) and is forgotten once a worker has run this long.
+_FIRST_BACKOFF_S = 0.5
+_MAX_BACKOFF_S = 30.0
+_STABLE_S = 60.0
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -59,6 +61,8 @@ class Supervisor:
         child_command: ``(port, ready_fd) -> argv`` for one worker.
         start_timeout_s: how long a worker may take to import torch and bind.
         stop_timeout_s: how long workers may take to shut down before SIGKILL.
+        backoff_s: (first, most) seconds before restarting a worker that died; doubled for
+            each death in a row. The supervisor never gives up while it is meant to serve.
     """
 
     def __init__(
@@ -67,18 +71,25 @@ class Supervisor:
         child_command: Callable[[int], list[str]],
         start_timeout_s: float,
         stop_timeout_s: float,
+        backoff_s: tuple[float, float] = (_FIRST_BACKOFF_S, _MAX_BACKOFF_S),
     ) -> None:
         self._workers = workers
         self._command = child_command
         self._start_timeout_s = start_timeout_s
         self._stop_timeout_s = stop_timeout_s
-        self._children: list[subprocess.Popen[bytes]] = []
-        self._restarts: deque[float] = deque()
+        self._children: list[subprocess.Popen[bytes] | None] = []
+        self._started: list[float] = []
+        self._restart_at: list[float] = []
+        self._first_backoff_s, self._max_backoff_s = backoff_s
+        self._backoff_s = self._first_backoff_s
         self._stop_signal: int | None = None
+        self.restarts = 0
 
     def _start_all(self) -> None:
         for _ in range(self._workers):
             self._children.append(self._spawn())
+            self._started.append(time.monotonic())
+            self._restart_at.append(0.0)
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         read_fd, write_fd = os.pipe()
@@ -125,28 +136,50 @@ class Supervisor:
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self._stop_signal = signum
 
+    def request_stop(self) -> None:
+        """Make :meth:`run` stop the workers and return (as SIGTERM does; any thread)."""
+        self._stop_signal = signal.SIGTERM
+
     def _restart_dead(self) -> None:
+        """Restart dead workers, each after a backoff; a failed restart is retried later."""
+        now = time.monotonic()
         for i, child in enumerate(self._children):
-            code = child.poll()
-            if code is None or self._stop_signal is not None:
+            if self._stop_signal is not None:
+                return
+            if child is not None:
+                code = child.poll()
+                if code is None:
+                    if now - self._started[i] > _STABLE_S:
+                        self._backoff_s = self._first_backoff_s  # running fine: forgive
+                    continue
+                log.warning("worker %d exited with %s; restarting it in %.1f s",
+                            child.pid, code, self._backoff_s)  # fmt: skip
+                self._children[i] = None
+                self._schedule(i, now)
+            if now < self._restart_at[i]:
                 continue
-            now = time.monotonic()
-            while self._restarts and now - self._restarts[0] > _RESTART_WINDOW_S:
-                self._restarts.popleft()
-            if len(self._restarts) >= _MAX_RESTARTS:
-                raise StartupError(f"workers keep dying ({_MAX_RESTARTS} restarts in a minute)")
-            self._restarts.append(now)
-            log.warning("worker %d exited with %s; restarting it", child.pid, code)
-            self._children[i] = self._spawn()
+            try:
+                self._children[i] = self._spawn()
+            except StartupError as exc:
+                log.warning("%s; retrying in %.1f s", exc, self._backoff_s)
+                self._schedule(i, now)
+                continue
+            self._started[i] = time.monotonic()
+            self.restarts += 1
+
+    def _schedule(self, i: int, now: float) -> None:
+        self._restart_at[i] = now + self._backoff_s
+        self._backoff_s = min(self._max_backoff_s, 2 * self._backoff_s)
 
     def stop(self) -> int:
         """SIGTERM every worker, wait (bounded), SIGKILL stragglers; 0 if all exited cleanly."""
-        for child in self._children:
+        children = [child for child in self._children if child is not None]
+        for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + self._stop_timeout_s
         clean = True
-        for child in self._children:
+        for child in children:
             try:
                 child.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
@@ -160,7 +193,7 @@ class Supervisor:
     @property
     def pids(self) -> Sequence[int]:
         """The workers' process ids."""
-        return [child.pid for child in self._children]
+        return [child.pid for child in self._children if child is not None]
 
 
 def worker_command(base_args: Sequence[str]) -> Callable[[int], list[str]]:
