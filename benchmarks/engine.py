@@ -5,7 +5,9 @@
 (b) ``protocol``: driven as a client drives it: a JSON request (data, network, optimizer
     state, config) is encoded, answered by ``nnvisu.dispatch.handle_json`` and decoded, and
     the reply's state is fed into the next request.
-(c) ``engine``: ``nnvisu.engine.train`` called once in-process (the protocol's inner loop).
+(c) ``engine``: ``nnvisu.engine.train`` called once in-process (the protocol's inner loop),
+    with the steps compiled by TorchScript (the default) and in eager PyTorch
+    (``NNVISU_ENGINE=eager``): ``eager_over_torchscript`` is what losing TorchScript costs.
 
 Each is measured in short alternating rounds and the best round is kept, which filters out
 other processes on a shared machine. Run: ``python benchmarks/engine.py [--quick]``.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 from collections.abc import Callable
@@ -102,6 +105,7 @@ def protocol_loop(case: Case, k: int, network: dict[str, Any]) -> Callable[[int]
 
 
 def engine_loop(case: Case, network: dict[str, Any]) -> Callable[[int], None]:
+    """``engine.train`` in-process (with the steps of the engine NNVISU_ENGINE names)."""
     spec = engine.NetSpec(("x", "y"), tuple(case.hidden), case.activation, case.classes)
     net = engine.Network.from_lists(network["weights"], network["biases"])
     rows = torch.tensor([(p["x"], p["y"], p["label"], p["test"]) for p in case.data])
@@ -136,9 +140,13 @@ def bench_case(case: Case, ks: list[int], rounds: int, seconds: float) -> dict[s
     plain, core = plain_loop(case, network), engine_loop(case, network)
     best: dict[str, float] = {}
     for _ in range(rounds):  # alternate, keep each one's best round
-        for key, run, chunk in [("plain", plain, 200), ("engine", core, 1000)] + [
-            (f"k{k}", protocol_loop(case, k, network), k) for k in ks
-        ]:
+        for key, run, chunk in [
+            ("plain", plain, 200),
+            ("engine", core, 1000),
+            ("eager", core, 1000),
+        ] + [(f"k{k}", protocol_loop(case, k, network), k) for k in ks]:
+            # engine.train reads NNVISU_ENGINE at each call: eager for "eager" only.
+            os.environ["NNVISU_ENGINE"] = "eager" if key == "eager" else "torchscript"
             best[key] = max(best.get(key, 0.0), rate(run, chunk, seconds))
     plain = best["plain"]
     return {
@@ -146,6 +154,8 @@ def bench_case(case: Case, ks: list[int], rounds: int, seconds: float) -> dict[s
         "train_points": sum(not p["test"] for p in case.data),
         "plain_torch_steps_per_s": round(plain),
         "engine_in_process_steps_per_s": round(best["engine"]),
+        "engine_eager_steps_per_s": round(best["eager"]),
+        "eager_over_torchscript": round(best["eager"] / best["engine"], 2),
         "protocol_steps_per_s": {str(k): round(best[f"k{k}"]) for k in ks},
         "protocol_over_plain": {str(k): round(best[f"k{k}"] / plain, 2) for k in ks},
     }
@@ -164,6 +174,7 @@ def main() -> None:
         "benchmark": "engine", "torch": torch.__version__, "python": platform.python_version(),
         "torch_threads": torch.get_num_threads(), "keys_are": "steps per request",
         "seconds": round(time.perf_counter() - started, 1),
+        "engines": "engine_in_process: TorchScript; engine_eager: NNVISU_ENGINE=eager",
     }  # fmt: skip
     lines = [json.dumps(case) for case in results]  # one line per case: easy to diff
     print(json.dumps(header)[:-1] + ', "cases": [\n  ' + ",\n  ".join(lines) + "\n]}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -52,3 +53,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "these tests drive Chromium but are not marked @pytest.mark.browser: "
             + ", ".join(unmarked)
         )
+
+
+@pytest.fixture(scope="module", params=["torchscript", "eager"])
+def both_engines(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run a module's tests once per engine (``NNVISU_ENGINE``): every run covers both paths.
+
+    Module-scoped (hypothesis refuses function-scoped fixtures), so it sets the variable itself.
+    """
+    old = os.environ.get("NNVISU_ENGINE")
+    os.environ["NNVISU_ENGINE"] = request.param
+    yield request.param
+    if old is None:
+        os.environ.pop("NNVISU_ENGINE", None)
+    else:
+        os.environ["NNVISU_ENGINE"] = old

@@ -38,6 +38,7 @@ def test_engine_benchmark_compares_the_protocol_with_plain_torch() -> None:
     for case in out["cases"]:
         assert case["plain_torch_steps_per_s"] > 0
         assert case["engine_in_process_steps_per_s"] > 0
+        assert case["engine_eager_steps_per_s"] > 0 and case["eager_over_torchscript"] > 0
 
 
 def test_load_benchmark_serves_every_client() -> None:

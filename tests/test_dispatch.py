@@ -13,6 +13,8 @@ import torch
 from nnvisu import datasets, dispatch, engine, handle_message, protocol
 
 torch.set_num_threads(1)
+#: Every test here runs under both engines, TorchScript and eager (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("both_engines")
 
 
 def circle(n: int = 100, test_ratio: float = 0.2, classes: int = 2) -> list[dict[str, Any]]:

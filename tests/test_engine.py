@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import re
 import time
 
 import pytest
@@ -16,6 +18,8 @@ from nnvisu.engine.network import layer_views, loss_and_grad
 from nnvisu.engine.trainer import _Batches
 
 torch.set_num_threads(1)
+#: Every test here runs under both engines, TorchScript and eager (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("both_engines")
 
 #: The reference of each activation: the torch.nn module of its row (what to_torch() uses),
 #: a definition apart from the row's forward and hand-written backward.
@@ -424,6 +428,7 @@ def test_the_compiled_steps_are_the_eager_steps_bit_for_bit(
 ) -> None:
     from nnvisu.engine import steps, trainer
 
+    monkeypatch.setenv("NNVISU_ENGINE", "torchscript")  # this test compares both itself
     compiled = steps.runner()
     assert compiled is not steps.run_steps, "TorchScript compiled nothing: the fast path is off"
     cases = [
@@ -467,13 +472,58 @@ def test_how_steps_are_chunked_changes_nothing(monkeypatch: pytest.MonkeyPatch) 
     assert torch.equal(whole.network.flat, chunked.network.flat)
 
 
-def test_without_torchscript_the_eager_steps_run(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_torchscript_the_eager_steps_run_and_say_so_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     from nnvisu.engine import steps
 
     def broken(*args: object, **kwargs: object) -> object:
         raise RuntimeError("no TorchScript here")
 
     monkeypatch.setattr(torch.jit, "script", broken)
-    assert steps._compile() is None
-    monkeypatch.setattr(steps, "_runner", [])
-    assert steps.runner() is steps.run_steps
+    monkeypatch.setattr(steps, "_runners", {})
+    monkeypatch.delenv("NNVISU_ENGINE", raising=False)
+    with caplog.at_level(logging.WARNING, logger="nnvisu.engine.steps"):
+        assert steps.runner() is steps.run_steps
+        assert steps.runner() is steps.run_steps
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1, caplog.text
+    assert "no TorchScript here" in warnings[0].getMessage()
+    assert "eager" in warnings[0].getMessage() and "NNVISU_ENGINE" in warnings[0].getMessage()
+
+
+def test_nnvisu_engine_picks_the_engine(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from nnvisu.engine import steps
+
+    monkeypatch.setattr(steps, "_runners", {})
+    for value in ("torchscript", "", " TorchScript "):
+        monkeypatch.setenv("NNVISU_ENGINE", value)
+        assert isinstance(steps.runner(), torch.jit.ScriptFunction), value  # compiled here
+    monkeypatch.delenv("NNVISU_ENGINE")
+    assert isinstance(steps.runner(), torch.jit.ScriptFunction)
+
+    def refused(*args: object, **kwargs: object) -> object:
+        raise AssertionError("eager must not try TorchScript")
+
+    monkeypatch.setattr(torch.jit, "script", refused)
+    monkeypatch.setenv("NNVISU_ENGINE", "eager")
+    with caplog.at_level(logging.WARNING, logger="nnvisu.engine.steps"):
+        assert steps.runner() is steps.run_steps
+    assert not caplog.records
+
+
+@pytest.mark.parametrize("value", ["jit", "compiled", "1", "eagre"])
+def test_an_unknown_nnvisu_engine_is_a_clear_error(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nnvisu.engine import steps
+
+    monkeypatch.setenv("NNVISU_ENGINE", value)
+    message = f"NNVISU_ENGINE must be 'torchscript' (the default) or 'eager', got '{value}'"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        steps.runner()
+    spec, net = NetSpec(), engine.init_network(NetSpec(), 0)
+    with pytest.raises(ValueError, match="NNVISU_ENGINE"):
+        engine.train(spec, TrainOptions(), net, OptimizerState("sgd"), make_data())

@@ -21,6 +21,8 @@ from nnvisu.dispatch import handle_json
 from nnvisu.protocol import ProtocolError, decode_request
 
 torch.set_num_threads(1)
+#: Every test here runs under both engines, TorchScript and eager (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("both_engines")
 
 POINTS = [{"x": 0.5, "y": -0.5, "label": 0}, {"x": -0.25, "y": 0.75, "label": 1, "test": True}]
 

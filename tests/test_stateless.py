@@ -22,6 +22,8 @@ from torch import Tensor, nn
 from nnvisu import engine, handle_message, protocol
 
 torch.set_num_threads(1)
+#: Every test here runs under both engines, TorchScript and eager (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("both_engines")
 
 M64 = (1 << 64) - 1
 

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from nnvisu.engine.activations import ACTIVATIONS, Activation, activate, activate_backward
+from nnvisu.engine.private_ops import copy_all, log_softmax_backward
 
 #: Input features computed from a point (x, y), in the protocol's names.
 FEATURES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
@@ -273,7 +274,7 @@ def backprop(
     else:
         log_p = torch.log_softmax(out, 1)
         g = torch.ops.aten.nll_loss_backward(one, log_p, target, None, 1, -100, count)
-        g = torch.ops.aten._log_softmax_backward_data(g, log_p, 1, log_p.dtype)
+        g = log_softmax_backward(g, log_p)
     new_weights: list[Tensor] = []
     new_biases: list[Tensor] = []
     for layer in range(layers - 1, -1, -1):
@@ -285,7 +286,7 @@ def backprop(
                 g = g * masks[layer - 1]
             g = activate_backward(g, zs[layer - 1], acts[layer - 1], act)
     # One copy into the flat gradient (mm's out= would take a slower kernel path).
-    torch._foreach_copy_(grads, new_weights + new_biases)
+    copy_all(grads, new_weights + new_biases)
 
 
 def penalty_grad(weights: Tensor, l1: float, l2: float) -> Tensor:

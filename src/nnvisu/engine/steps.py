@@ -8,12 +8,16 @@ parsing and dispatch; inside a TorchScript function about 1 µs. :func:`run_step
 so the compiled function is bit for bit the eager one. tests/test_engine.py checks that, and
 :func:`runner` checks it once more (every optimizer, dropout, penalties) before trusting it.
 
-TorchScript is in maintenance mode upstream. Without it (or if the self-check ever fails)
-:func:`runner` returns the plain Python :func:`run_steps`: slower, the same numbers.
+TorchScript is deprecated upstream. Without it (or if the self-check ever fails) :func:`runner`
+returns the plain Python :func:`run_steps`, slower (about 2.5x on small networks) with the
+same numbers, and logs a warning once. ``NNVISU_ENGINE=eager`` asks for that path outright;
+``NNVISU_ENGINE=torchscript`` (or unset) for the compiled one.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import warnings
 from collections.abc import Callable
@@ -95,26 +99,70 @@ def masks_none() -> list[Tensor]:
 
 Runner = Callable[..., None]
 
+log = logging.getLogger(__name__)
+
+#: The environment variable that picks the engine, and the values it takes.
+ENGINE_VARIABLE = "NNVISU_ENGINE"
+ENGINES = ("torchscript", "eager")
+
 _lock = threading.Lock()
-_runner: list[Runner] = []
+#: The runner of each engine, made once per process (a cache: both give the same numbers).
+_runners: dict[str, Runner] = {}
+
+
+def engine_choice() -> str:
+    """The engine ``NNVISU_ENGINE`` asks for: "torchscript" (also when unset) or "eager".
+
+    Raises:
+        ValueError: any other value (the message names the variable, the value and the choices).
+    """
+    raw = os.environ.get(ENGINE_VARIABLE, "")
+    value = raw.strip().lower() or "torchscript"
+    if value not in ENGINES:
+        raise ValueError(f"{ENGINE_VARIABLE} must be 'torchscript' (the default) or 'eager', "
+                         f"got {raw!r}")  # fmt: skip
+    return value
 
 
 def runner() -> Runner:
-    """:func:`run_steps` compiled by TorchScript, or the plain function if that is not exact."""
+    """The step function of the engine :func:`engine_choice` names.
+
+    "torchscript": :func:`run_steps` compiled, or the plain function if TorchScript fails or
+    is not exact here (logged once, as a warning). "eager": the plain function.
+
+    Raises:
+        ValueError: ``NNVISU_ENGINE`` holds an unknown value.
+    """
+    choice = engine_choice()
     with _lock:
-        if not _runner:
-            _runner.append(_compile() or run_steps)
-        return _runner[0]
+        if choice not in _runners:
+            _runners[choice] = run_steps if choice == "eager" else _compile() or run_steps
+        return _runners[choice]
 
 
 def _compile() -> Runner | None:
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # torch.jit.script's deprecation notice
+            # torch.jit.script warns that it is deprecated on every call. nnvisu depends on it
+            # knowingly (bit-exact with the eager code, about 2.5x faster, and checked below),
+            # and a learner can do nothing about it; the eager path needs no TorchScript.
+            warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated",
+                                    category=DeprecationWarning)  # fmt: skip
             compiled: Any = torch.jit.script(run_steps)
-        return compiled if _same_as_eager(compiled) else None
-    except Exception:  # no TorchScript here (removed, no sources, ...): the eager path works
+    except Exception as error:  # no TorchScript here (removed, no sources, ...)
+        log.warning("nnvisu: TorchScript cannot compile the training steps (%s: %s); training "
+                    "runs in eager PyTorch instead: the same numbers, about 2.5x slower. Set "
+                    "%s=eager to choose that path and skip this attempt.",
+                    type(error).__name__, error, ENGINE_VARIABLE)  # fmt: skip
         return None
+    if not _same_as_eager(compiled):
+        log.warning(
+            "nnvisu: TorchScript's training steps differ from eager PyTorch's in "
+            "this torch; training runs in eager PyTorch instead: about 2.5x slower."
+        )
+        return None
+    result: Runner = compiled
+    return result
 
 
 def _same_as_eager(compiled: Runner) -> bool:
