@@ -467,6 +467,9 @@ def main() -> None:
     ap.add_argument("--setups", default="tfp,relu6x8")
     args = ap.parse_args()
     setups = args.setups.split(",")
+    unknown = [name for name in setups if name not in SETUPS]
+    if unknown:
+        ap.error(f"unknown setup(s) {', '.join(unknown)}; known: {', '.join(SETUPS)}")
     only = set(args.only or ["standalone", "jupyter", "python"])
     result: dict[str, Any] = {
         "benchmark": "browser",

@@ -1,7 +1,7 @@
 """Write tests/fixtures/forward.json: torch's forward pass of random MLPs, for the JS forward pass.
 
-Plain torch in float64, independent of ``nnvisu.engine``: it follows the contract's numerical
-definitions (features, activations, linear output then softmax or identity), so the JS test
+Plain torch in float64, independent of ``nnvisu.engine``: it follows the numerical definitions
+of docs/design.md (features, activations, linear output then softmax or identity), so the JS test
 checks the definitions themselves, not one implementation against another.
 
 Run from the repository root: ``python tests/make_forward_fixtures.py``. The output is

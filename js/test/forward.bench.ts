@@ -1,7 +1,7 @@
 // evaluateGrid's speed on the draw path (not a timed test: `npx vitest bench --run`), through
 // each of its paths: the WebAssembly SIMD kernel (the default) and the float64 JS fallback.
 import { bench, describe } from "vitest";
-import { evaluateGrid, evaluateOutput, useWasmGrid, wasmGridReady, type ModelConfig, type NetworkJSON } from "../src/nn/forward";
+import { evaluateGrid, useWasmGrid, wasmGridReady, type ModelConfig, type NetworkJSON } from "../src/nn/forward";
 
 if (!(await wasmGridReady())) throw new Error("no WebAssembly SIMD: the kernel did not load");
 const BACKENDS = ["wasm", "js"] as const;
@@ -25,20 +25,13 @@ describe("evaluateGrid 100×100, 7 features, 6 hidden layers of 8, 8 classes, ne
         useWasmGrid(backend === "wasm");
         evaluateGrid(network(), cfg, 100);
       });
-      bench(`${activation}: output only (the decision map) (${backend})`, () => {
-        useWasmGrid(backend === "wasm");
-        evaluateOutput(network(), cfg, 100);
-      });
     }
   }
 });
 
 const SETUPS = [["tfp 4-2 tanh", [4, 2], "tanh"], ["6x8 relu", [8, 8, 8, 8, 8, 8], "relu"]] as const;
 
-for (const [title, evaluate] of [
-  ["the decision maps of the benchmark setups (2 inputs, 2 classes)", evaluateOutput],
-  ["every layer (the shared grid): the benchmark setups", evaluateGrid],
-] as const) {
+for (const [title, evaluate] of [["every layer (the shared grid): the benchmark setups", evaluateGrid]] as const) {
   describe(title, () => {
     for (const [name, hidden, activation] of SETUPS) {
       const s = [2, ...hidden, 2];
@@ -53,13 +46,13 @@ for (const [title, evaluate] of [
   });
 }
 
-describe("the widest network: 7 features, 8 hidden layers of 64, 8 classes, output only", () => {
+describe("the widest network: 7 features, 8 hidden layers of 64, 8 classes", () => {
   const s = [7, ...Array(8).fill(64), 8];
   const cfg: ModelConfig = { features: ["x", "y", "x2", "y2", "xy", "sinx", "siny"], activation: "tanh", problem: "classification", num_classes: 8, hidden_layers: s.slice(1, -1) };
   for (const backend of BACKENDS) {
     bench(`tanh (${backend})`, () => {
       useWasmGrid(backend === "wasm");
-      evaluateOutput(network(s), cfg, 100);
+      evaluateGrid(network(s), cfg, 100);
     }, { iterations: 5, time: 0 });
   }
 });

@@ -7,8 +7,6 @@ import raw from "../../tests/fixtures/forward.json";
 import { erf } from "../src/nn/erf";
 import {
   evaluateGrid,
-  evaluateOutput,
-  forwardPoint,
   gridBackend,
   gridCoord,
   networkMatches,
@@ -17,6 +15,7 @@ import {
   type ModelConfig,
   type NetworkJSON,
 } from "../src/nn/forward";
+import { forwardPoint } from "./forwardPoint";
 
 const BACKENDS = ["wasm", "js"] as const;
 type Backend = (typeof BACKENDS)[number];
@@ -156,18 +155,5 @@ describe("the grid's fast paths", () => {
     const layers = evaluateGrid({ weights: [], biases: [] }, cfg, 4);
     expect(layers).toHaveLength(1);
     expect(Array.from(layers[0].slice(0, 4))).toEqual([-1, -1 / 3, 1 / 3, 1].map(Math.fround));
-    expect(evaluateOutput({ weights: [], biases: [] }, cfg, 4)).toHaveLength(2 * 16);
-  });
-
-  it.each(BACKENDS)("evaluateOutput is evaluateGrid's output layer (%s)", (backend) => {
-    use(backend);
-    const cfg: ModelConfig = { features: ["x", "y", "xy"], activation: "relu", problem: "classification", num_classes: 3, hidden_layers: [9, 4] };
-    const sizes = [3, 9, 4, 3];
-    const net = {
-      weights: sizes.slice(1).map((out, l) => Array.from({ length: out }, (_, k) => Array.from({ length: sizes[l] }, (_, j) => Math.cos(k + 2 * j + l)))),
-      biases: sizes.slice(1).map((out) => Array.from({ length: out }, (_, k) => 0.1 * k)),
-    };
-    const layers = evaluateGrid(net, cfg, 23);
-    expect(evaluateOutput(net, cfg, 23)).toEqual(layers[3]);
   });
 });

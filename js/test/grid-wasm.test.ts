@@ -7,7 +7,7 @@ import fresh from "../src/nn/grid.wat";
 import { WASM_BASE64 } from "../src/nn/gridWasmBytes";
 import { activation, activationCode, applyStrided } from "../src/nn/activations";
 import { ACTIVATION_INFO, ACTIVATION_NAMES, FEATURE_NAMES } from "../src/generated/catalog";
-import { evaluateGrid, evaluateOutput, gridBackend, useWasmGrid, wasmGridReady, type ModelConfig, type NetworkJSON } from "../src/nn/forward";
+import { evaluateGrid, gridBackend, useWasmGrid, wasmGridReady, type ModelConfig, type NetworkJSON } from "../src/nn/forward";
 
 beforeAll(async () => {
   expect(await wasmGridReady()).toBe(true);
@@ -111,14 +111,6 @@ describe("the WebAssembly path equals the JS path", () => {
       expect(maxDiff(wasm, js), activation).toBeLessThanOrEqual(AGREE);
     }
   });
-
-  it("evaluateOutput is evaluateGrid's output layer", () => {
-    const cfg = config(5, [9, 4], "tanh", 3);
-    const net = randomNetwork([5, 9, 4, 3], 3);
-    useWasmGrid(true);
-    const layers = evaluateGrid(net, cfg, 37);
-    expect(evaluateOutput(net, cfg, 37)).toEqual(layers[3]);
-  });
 });
 
 describe("the kernel's functions", () => {
@@ -172,7 +164,8 @@ describe("the kernel's functions", () => {
     const net = { weights: [Array.from({ length: 8 }, (_, k) => [Math.fround((k - 3.5) * 14)])], biases: [Array(8).fill(0)] };
     useWasmGrid(true);
     const n = 301;
-    const out = evaluateOutput(net, cfg, n);
+    const layers = evaluateGrid(net, cfg, n);
+    const out = layers[layers.length - 1];
     let worst = 0;
     for (let c = 0; c < n; c++) {
       const x = Math.fround(-1 + (2 * c) / (n - 1));

@@ -11,7 +11,15 @@ import { toggleFeature, parseValue, withBias, withWeight } from "../src/ui/netwo
 import { moveFocus } from "../src/ui/network/keys";
 import { classColouring, colouringFor, divergingColouring, paintMap } from "../src/ui/network/maps";
 import { describeHit } from "../src/ui/network/names";
-import { MAX_CELLS, MIN_CELLS, buildScene, gridNode, nodeValues, sampledIndex, thumbnailCells } from "../src/ui/network/scene";
+import { MAX_CELLS, MIN_CELLS, type Scene, buildScene, gridNode, sampledIndex, thumbnailCells } from "../src/ui/network/scene";
+
+/** The values a diagram node's thumbnail shows: its n×n block of Scene.thumbs (thumbnails are
+ *  stored node after node, column by column). */
+function nodeValues(scene: Scene, column: number, node: number): { values: Float32Array; offset: number } {
+  let index = node;
+  for (let c = 0; c < column; c++) index += scene.counts[c];
+  return { values: scene.thumbs, offset: index * scene.n * scene.n };
+}
 
 const cfg: ModelConfig = { features: ["xy", "x", "siny"], activation: "tanh", problem: "classification", num_classes: 3, hidden_layers: [5, 4] };
 

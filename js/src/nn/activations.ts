@@ -40,7 +40,7 @@ export function feature(name: string): Feature {
 
 /** tanh to within 2.7e-7 (absolute), about twice as fast as Math.tanh in V8: Eigen's float
  *  rational approximation (odd degree 13 over even degree 6), evaluated in float64. For the
- *  grid maps only; forwardPoint keeps Math.tanh. */
+ *  grid maps only (the tests' float64 reference keeps Math.tanh). */
 export function fastTanh(v: number): number {
   const x = v > 7.90531110763549805 ? 7.90531110763549805 : v < -7.90531110763549805 ? -7.90531110763549805 : v;
   const x2 = x * x;

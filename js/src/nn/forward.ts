@@ -1,8 +1,8 @@
-// The forward pass that draws every map from the weights the kernel sends (see the contract's
-// numerical definitions). evaluateGrid is on the draw path: flat typed arrays, node-major
-// layout and no allocation per cell; it runs in float32 WebAssembly SIMD (gridWasm.ts) where
-// that is available, else in the float64 JS below. forwardPoint is float64 JS.
-import { activation, applyStrided, feature } from "./activations";
+// The forward pass that draws every map from the weights the kernel sends (the numerical
+// definitions are in docs/design.md). evaluateGrid is on the draw path: flat typed arrays,
+// node-major layout and no allocation per cell; it runs in float32 WebAssembly SIMD
+// (gridWasm.ts) where that is available, else in the float64 JS below.
+import { applyStrided, feature } from "./activations";
 import { computeWasm, wasmAvailable, wasmReady } from "./gridWasm";
 import { layerArrays } from "./layerArrays";
 
@@ -49,13 +49,7 @@ export function gridCoord(i: number, n: number): number {
  *  a caller that recycles its results (gridCache.ts): rewriting arrays already in memory is
  *  ~20× cheaper than first writes into new ones. */
 export function evaluateGrid(net: NetworkJSON, cfg: ModelConfig, n: number, into: Float32Array[] = []): Float32Array[] {
-  return compute(net, sizesOf(net, cfg), cfg, n, false, into);
-}
-
-/** Only the output layer of evaluateGrid (what the decision map draws): no hidden layer is stored. */
-export function evaluateOutput(net: NetworkJSON, cfg: ModelConfig, n: number): Float32Array {
-  const layers = compute(net, sizesOf(net, cfg), cfg, n, true);
-  return layers[layers.length - 1];
+  return compute(net, sizesOf(net, cfg), cfg, n, into);
 }
 
 function sizesOf(net: NetworkJSON, cfg: ModelConfig): number[] {
@@ -98,12 +92,12 @@ function blockFor(nIn: number): number {
   return nIn <= 2 ? 2 : nIn <= 4 ? 4 : 8;
 }
 
-function compute(net: NetworkJSON, sizes: number[], cfg: ModelConfig, n: number, outputOnly: boolean, into: Float32Array[] = []): Float32Array[] {
+function compute(net: NetworkJSON, sizes: number[], cfg: ModelConfig, n: number, into: Float32Array[]): Float32Array[] {
   const cells = n * n;
   const inputs = featureGrid(cfg.features, n);
   const last = net.weights.length - 1;
   if (wasmAllowed && last >= 0) {
-    const fast = computeWasm(net, sizes, cfg, n, outputOnly, inputs.f32, into);
+    const fast = computeWasm(net, sizes, cfg, n, inputs.f32, into);
     if (fast) return fast;
   }
   const classify = cfg.problem === "classification";
@@ -117,8 +111,8 @@ function compute(net: NetworkJSON, sizes: number[], cfg: ModelConfig, n: number,
   });
   // Cell-major activations: a[i*S + j] is node j at the tile's cell i; padded nodes stay 0.
   const S = Math.max(...dense.map((d) => d.stride), ...sizes.map((v) => Math.ceil(v / 8) * 8));
-  const layers = layerArrays(sizes, cells, outputOnly && last >= 0, into);
-  if (!outputOnly || last < 0) layers[0].set(inputs.f32);
+  const layers = layerArrays(sizes, cells, into);
+  layers[0].set(inputs.f32);
   if (last < 0) return layers; // no weight matrices: the map is the inputs themselves
   let a = new Float64Array(S * TILE);
   let b = new Float64Array(S * TILE);
@@ -141,9 +135,7 @@ function compute(net: NetworkJSON, sizes: number[], cfg: ModelConfig, n: number,
         zeroPadding(b, d.nOut, dense[l + 1].stride, S, t);
       } else if (classify) softmaxTile(b, d.nOut, S, t);
       const out = layers[l + 1];
-      if (out.length > 0) {
-        for (let k = 0; k < d.nOut; k++) for (let i = 0, at = k; i < t; i++, at += S) out[k * cells + c0 + i] = b[at];
-      }
+      for (let k = 0; k < d.nOut; k++) for (let i = 0, at = k; i < t; i++, at += S) out[k * cells + c0 + i] = b[at];
       const swap = a;
       a = b;
       b = swap;
@@ -160,7 +152,7 @@ function zeroPadding(v: Float64Array, from: number, to: number, S: number, t: nu
 }
 
 // Dense kernels: pre-activations b[i*S + k] = bias[k] + w[k][0]·a0 + w[k][1]·a1 + ..., summed
-// left to right as forwardPoint does (then relu, when `relu`). The tile's inputs are read once
+// left to right as torch's float64 reference does (then relu, when `relu`). The tile's inputs are read once
 // per cell into locals.
 function dense2(a: Float64Array, b: Float64Array, d: Dense, S: number, t: number, relu: boolean): void {
   const { w, bias, nOut } = d;
@@ -253,31 +245,4 @@ function featureGrid(features: string[], n: number): FeatureGrid {
     featureGrids.set(key, grid);
   }
   return grid;
-}
-
-/** One point, float64 all the way: same list of layers, each Float64Array. */
-export function forwardPoint(net: NetworkJSON, cfg: ModelConfig, x: number, y: number): Float64Array[] {
-  const layers = [Float64Array.from(cfg.features, (name) => feature(name)(x, y))];
-  const act = activation(cfg.activation);
-  const last = net.weights.length - 1;
-  net.weights.forEach((w, l) => {
-    const prev = layers[layers.length - 1];
-    const out = Float64Array.from(w, (row, k) => {
-      let sum = net.biases[l][k];
-      for (let j = 0; j < row.length; j++) sum += row[j] * prev[j];
-      return l < last ? act(sum) : sum;
-    });
-    if (l === last && cfg.problem === "classification") softmaxInPlace(out, out.length);
-    layers.push(out);
-  });
-  return layers;
-}
-
-/** Softmax of the first `len` entries of v, in place (max-shifted for stability). */
-function softmaxInPlace(v: Float64Array, len: number): void {
-  let max = -Infinity;
-  for (let i = 0; i < len; i++) max = Math.max(max, v[i]);
-  let sum = 0;
-  for (let i = 0; i < len; i++) sum += (v[i] = Math.exp(v[i] - max));
-  for (let i = 0; i < len; i++) v[i] /= sum;
 }

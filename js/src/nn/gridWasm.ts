@@ -61,7 +61,6 @@ export function computeWasm(
   sizes: number[],
   cfg: ModelConfig,
   n: number,
-  outputOnly: boolean,
   inputs: Float32Array,
   into: Float32Array[] = [],
 ): Float32Array[] | null {
@@ -109,8 +108,8 @@ export function computeWasm(
   }
 
   const cells = n * n;
-  const layers = layerArrays(sizes, cells, outputOnly, into);
-  if (!outputOnly) layers[0].set(inputs);
+  const layers = layerArrays(sizes, cells, into);
+  layers[0].set(inputs);
   // grid.wat's `activate` takes the table's codes; activations without a loop there (the
   // table's `wasm` false) run in JS on the kernel's memory. An unknown name throws here.
   const code = activationCode(cfg.activation);
@@ -131,9 +130,7 @@ export function computeWasm(
         } else k.activate(4 * b, nOut * T, code);
       } else if (classify) k.softmax(4 * b, nOut, T, count);
       const out = layers[l + 1];
-      if (out.length > 0) {
-        for (let node = 0; node < nOut; node++) out.set(mem.subarray(b + node * T, b + node * T + t), node * cells + c0);
-      }
+      for (let node = 0; node < nOut; node++) out.set(mem.subarray(b + node * T, b + node * T + t), node * cells + c0);
       const swap = a;
       a = b;
       b = swap;

@@ -105,15 +105,3 @@ function allFeatureMaps(n: number): Float32Array {
   }
   return maps;
 }
-
-/** Display index of (column, node): where its thumbnail sits in Scene.thumbs. */
-function displayIndex(scene: Scene, column: number, node: number): number {
-  let t = node;
-  for (let c = 0; c < column; c++) t += scene.counts[c];
-  return t;
-}
-
-/** The values a diagram node's thumbnail shows: its n×n block of Scene.thumbs. */
-export function nodeValues(scene: Scene, column: number, node: number): { values: Float32Array; offset: number } {
-  return { values: scene.thumbs, offset: displayIndex(scene, column, node) * scene.n * scene.n };
-}
