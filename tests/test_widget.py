@@ -15,12 +15,13 @@ from typing import Any
 
 import comm
 import make_timeline_fixtures
+import msgspec
 import numpy as np
 import pytest
 import torch
 from comm.base_comm import BaseComm
 
-from nnvisu import NNVisu, handle_message, timeline, training, widget_file
+from nnvisu import NNVisu, handle_message, protocol, timeline, training, widget_file
 from nnvisu.training import TrainingError
 
 
@@ -671,3 +672,57 @@ def test_load_rejects_a_bad_classroom(w: NNVisu, tmp_path: Path) -> None:
     (tmp_path / "w.json").write_text(json.dumps(document))
     with pytest.raises(ValueError, match="unknown control name"):
         NNVisu.load(tmp_path / "w.json")
+
+
+# Traits a view writes are validated like protocol messages.
+@pytest.mark.parametrize(
+    ("trait", "value", "words"),
+    [
+        ("config", {"hidden_layers": "lots"}, "config.hidden_layers"),
+        ("config", {"bogus": 1}, "config.bogus"),
+        ("config", {"learning_rate": -1}, "config.learning_rate"),
+        ("network", {"weights": "x"}, "network.weights"),
+        ("network", {}, "network"),
+        ("network", {"weights": [[[1.0, 2.0]]], "biases": [[0.0, 0.0]]}, "network.biases"),
+        ("data", [{"x": 0, "y": 0, "label": 99}], "data[0].label"),
+        ("data", [{"x": 5000, "y": 0, "label": 0}], "data[0].x"),
+        ("data", "points", "data"),
+        ("optimizer_state", {"optimizer": "sgd", "step": -1}, "optimizer_state.step"),
+        (
+            "optimizer_state",
+            {"optimizer": "adam", "buffers": {"exp_avg": {"sizes": [2, 1], "f32": "AAAAAA=="}}},
+            "optimizer_state.buffers.exp_avg",
+        ),  # fmt: skip
+    ],
+)
+def test_an_invalid_trait_from_a_view_is_refused_and_python_keeps_working(
+    w: NNVisu, trait: str, value: Any, words: str
+) -> None:
+    before = getattr(w, trait)
+    w.comm.sent.clear()
+    update_from_view(w, **{trait: value})
+    assert getattr(w, trait) == before  # refused: the valid value stays
+    assert w.status["state"] == "error" and words in w.status["message"], w.status
+    resent = [m["data"]["state"] for m in w.comm.sent if m["data"].get("method") == "update"]
+    assert any(trait in state for state in resent)  # the views get the valid value back
+    w.reset()
+    assert isinstance(w.to_torch(), torch.nn.Sequential)
+    w.train(steps=3).wait(30)
+
+
+def test_a_valid_trait_from_a_view_is_taken(w: NNVisu) -> None:
+    network = handle_message({"type": "init_network", "config": {**w.config, "seed": 9}})["network"]
+    update_from_view(w, network=network, config={**w.config, "seed": 9})
+    assert w.network == network and w.config["seed"] == 9
+    assert w.status["state"] != "error"
+
+
+def test_a_view_message_never_gets_a_reply_over_the_message_cap(w: NNVisu) -> None:
+    features = ["x", "y", "x2", "y2", "xy", "sinx", "siny"]
+    config = {**w.config, "features": features, "hidden_layers": [64] * 8, "optimizer": "adam",
+              "steps": 100_000, "time_budget_ms": 300}  # fmt: skip
+    from_view(w, {"type": "train_step", "id": "big", "config": config, "data": w.data,
+                  "snapshot_ms": 1})  # fmt: skip
+    [reply] = replies(w)
+    assert reply["id"] == "big" and reply["type"] == "train_step_result"
+    assert len(msgspec.json.encode(reply)) <= protocol.MAX_MESSAGE_BYTES

@@ -23,7 +23,7 @@ import msgspec
 import numpy as np
 import traitlets
 
-from nnvisu import datasets, export, protocol, setup_doc, timeline, widget_file
+from nnvisu import datasets, export, protocol, setup_doc, timeline, widget_file, widget_traits
 from nnvisu.classroom import CONTROLS, check_classroom, classroom_state
 from nnvisu.comparison import Comparison
 from nnvisu.dispatch import handle_message
@@ -205,14 +205,29 @@ class NNVisu(anywidget.AnyWidget):
             kind = type(content).__name__
             return _error("invalid", f"a request must be a JSON object, got a {kind}")
         if content.get("type") == "train_step" and self.training:
-            return _error("busy", "training from Python: call w.stop() first", content.get("id"))
+            rid = protocol.request_id(content)
+            return _error("busy", "training from Python: call w.stop() first", rid)
         with one_torch_thread():
             return handle_message(content)
 
     def set_state(self, sync_data: dict[str, Any]) -> None:
-        """Apply a view's trait update, atomically with respect to the training thread."""
+        """Apply a view's trait update, atomically with respect to the training thread.
+
+        ``config``, ``network``, ``optimizer_state`` and ``data`` are validated like protocol
+        messages first: an invalid one is refused (the views get the valid value back, the
+        ``status`` trait says why) and the Python side keeps working.
+        """
         with self._lock:
+            current = {name: getattr(self, name) for name in widget_traits.CHECKED}
+            problems = widget_traits.refused(current, sync_data)
+            if problems:
+                sync_data = {k: v for k, v in sync_data.items() if k not in problems}
             super().set_state(sync_data)
+            if problems:
+                message = "; ".join(problems.values())
+                log.warning("nnvisu: refused a view's update: %s", message)
+                self.send_state(list(problems))  # the views go back to the valid values
+                self.status = {"state": "error", "message": f"refused a change: {message}"}
 
     def _notify_trait(self, name: str, old_value: Any, new_value: Any) -> None:
         # Every trait change (user code, views, the training thread) syncs through here: one
@@ -575,8 +590,8 @@ def _on_custom_message(widget: NNVisu, content: object, buffers: Sequence[bytes]
         reply = widget._reply(content)
     except Exception as error:  # a bug must not silence the reply the view waits for
         log.exception("nnvisu: request failed")
-        request_id = content.get("id") if isinstance(content, dict) else None
-        reply = _error("internal", f"{type(error).__name__}: {error}", request_id)
+        message = protocol.errors.text(f"{type(error).__name__}: {error}")
+        reply = _error("internal", message, protocol.request_id(content))
     try:
         widget.send(reply)
     except Exception:  # e.g. the comm closed meanwhile: nobody is left to answer
