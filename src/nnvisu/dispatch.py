@@ -84,6 +84,7 @@ def _safe_id(message: Any) -> str | int | None:
     try:
         return p.request_id(message)
     except Exception:  # an exotic mapping whose .get() fails: answer without the id
+        log.warning("could not read the id of a message that failed", exc_info=True)
         return None
 
 

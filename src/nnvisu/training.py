@@ -9,6 +9,7 @@ never wait long.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import threading
 import time
@@ -21,6 +22,8 @@ import torch
 from nnvisu.dispatch import handle_message
 from nnvisu.protocol import MAX_STEPS
 from nnvisu.timeline import empty_timeline, record_snapshot
+
+log = logging.getLogger(__name__)
 
 #: Milliseconds of training per request: bounds the reaction time of stop() and of the views.
 CHUNK_MS = 100
@@ -249,6 +252,7 @@ class TrainingRun:
         try:
             self._loop()
         except Exception as error:  # a thread has nobody to raise to: report through the handle
+            log.exception("nnvisu: training from Python failed")
             self.error = f"{type(error).__name__}: {error}"
         stopped = self._stop.is_set() and self.error is None
         final = Progress(self.steps, self.total_steps, True, stopped, self.error)

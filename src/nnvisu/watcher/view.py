@@ -284,7 +284,7 @@ class WatchView(anywidget.AnyWidget):
         else:
             message = f"the model raised on the map's grid: {type(error).__name__}: {error}"
         if not self._failed:
-            log.warning("nnvisu.watch: %s", message)
+            log.warning("nnvisu.watch: %s", message, exc_info=error)
         self._failed = True
         with self.hold_sync():
             self.frame = {**self.frame, "step": self._step, "error": message}
