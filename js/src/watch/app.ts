@@ -5,6 +5,7 @@
 import type { WidgetModel } from "../state";
 import { mountChart } from "../ui/chart";
 import { cleanups, h, uid, type Cleanup } from "../ui/dom";
+import { fitHostBox } from "../ui/hostBox";
 import { mountMetrics, mountStatus } from "../ui/metrics";
 import { mountWatchLayers } from "./layers";
 import { mountWatchMap } from "./map";
@@ -74,6 +75,7 @@ export function mountWatch(model: WatchModel, el: HTMLElement): Cleanup {
   done.add(mountWatchLayers(model, layers));
   done.add(mountWatchTimeline(model, timeline, drawn.show));
   done.add(mountStatus(face, status));
+  done.add(fitHostBox(root));
   return () => {
     done.run();
     root.remove();
