@@ -87,7 +87,8 @@ async ({ src, css, state, views }) => {
 
 @functools.cache
 def initial_json() -> str:
-    w = NNVisu("circle", n=60, seed=1)
+    # The tests count neurons and read Adam's settings: the network is given, not a default.
+    w = NNVisu("circle", n=60, seed=1, hidden_layers=[8, 8], activation="tanh", optimizer="adam")
     try:
         return json.dumps({name: getattr(w, name) for name in TRAITS})
     finally:
