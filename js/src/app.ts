@@ -14,6 +14,7 @@ import { mountDataTools } from "./ui/dataTools";
 import { cleanups, h, uid, type Cleanup } from "./ui/dom";
 import { fitHostBox } from "./ui/hostBox";
 import { mountHyperparams } from "./ui/hyperparams";
+import { mountCompare } from "./compare/view";
 import { mountLayerSpace } from "./ui/layerSpace";
 import { mountLossHistogram } from "./ui/lossHistogram";
 import { mountMetrics, mountStatus } from "./ui/metrics";
@@ -49,6 +50,8 @@ export function mountApp(model: WidgetModel, el: HTMLElement): Cleanup {
   const chart = h("div", { class: "nnv-chart", "data-control": "chart" });
   const lossHistogram = h("div", { class: "nnv-losshist", "data-control": "chart" });
   const layerSpace = h("div", { class: "nnv-layerspace", "data-control": "layer_space" });
+  const compare = h("section", { class: "nnv-panel nnv-panel--compare", "data-control": "compare", "aria-label": "Compare two runs" });
+  const compareClient = new ProtocolClient(model);
   const timeline = h("div", { class: "nnv-timeline", "data-control": "timeline" });
 
   const root = h(
@@ -65,6 +68,7 @@ export function mountApp(model: WidgetModel, el: HTMLElement): Cleanup {
       panel("Output", "nnv-panel--output", canvas, tools, chart, lossHistogram),
     ),
     timeline,
+    compare,
     status,
   );
   el.append(root);
@@ -81,6 +85,7 @@ export function mountApp(model: WidgetModel, el: HTMLElement): Cleanup {
   done.add(mountChart(model, chart));
   done.add(mountLossHistogram(model, lossHistogram));
   done.add(mountLayerSpace(model, layerSpace));
+  done.add(mountCompare(model, compare, compareClient));
   done.add(mountTimeline(model, timeline));
   // Last: hides control groups the others created.
   done.add(mountClassroom(model, root));
@@ -100,6 +105,7 @@ export function mountApp(model: WidgetModel, el: HTMLElement): Cleanup {
     done.run();
     loop.dispose();
     loopClient.dispose();
+    compareClient.dispose();
     session.close();
     root.remove();
   };

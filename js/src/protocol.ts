@@ -114,9 +114,25 @@ export interface ErrorReply {
   field: string | null;
 }
 
+export interface CompareStepRequest {
+  type: "compare_step";
+  runs: { config: TrainConfig; network: NetworkJSON; optimizer_state?: OptimizerState }[];
+  data: Point[] | PackedPoints;
+  steps?: number;
+  time_budget_ms?: number;
+}
+
+export interface CompareStepResult {
+  type: "compare_step_result";
+  runs: TrainStepResult[];
+  steps: number;
+  elapsed_ms: number;
+}
+
 /** Request type → its request and its success reply. */
 export interface Exchanges {
   train_step: [TrainStepRequest, TrainStepResult];
+  compare_step: [CompareStepRequest, CompareStepResult];
   init_network: [InitNetworkRequest, NetworkReply];
   evaluate: [EvaluateRequest, EvaluateResult];
   generate_data: [GenerateDataRequest, DataReply];
@@ -153,6 +169,7 @@ const REPLY_FIELDS: { [K in RequestType]: [ReplyOf<K>["type"], Record<string, Ch
       elapsed_ms: isNumber,
     },
   ],
+  compare_step: ["compare_step_result", { runs: (v) => Array.isArray(v) && v.length === 2 && v.every((r) => isObject(r) && isNetwork(r.network) && isObject(r.optimizer_state)), steps: isNumber }],
   init_network: ["network", { network: isNetwork, optimizer_state: isObject }],
   evaluate: [
     "evaluate_result",

@@ -145,6 +145,8 @@ export interface Traits {
   timeline: Timeline;
   /** Classroom mode: hidden control groups and a data lock (ui/classroom.ts). */
   classroom: Classroom;
+  /** Two runs compared side by side (compare/state.ts); `active` false when none. */
+  comparison?: import("./compare/state").Comparison;
 }
 
 /** The part of anywidget's model API the frontend uses; the standalone host implements the same. */

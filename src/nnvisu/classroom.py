@@ -16,7 +16,7 @@ CONTROLS: tuple[str, ...] = (
     "problem", "dataset", "classes", "noise", "points", "test_ratio",  # data panel
     "features", "hidden_layers", "network", "layer_space",  # network panel
     "tools", "show_test", "discretize", "point_loss", "chart",  # output panel
-    "timeline",
+    "timeline", "compare",
 )  # fmt: skip
 #: The controls that change the data: the data lock disables them.
 DATA_CONTROLS: tuple[str, ...] = ("dataset", "noise", "points", "classes", "test_ratio", "problem")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nnvisu import export
 from nnvisu.dispatch import handle_message
@@ -31,6 +31,19 @@ if TYPE_CHECKING:
 SHARED_KEYS = ("problem", "num_classes", "seed", "steps", "time_budget_ms")
 #: Most steps one ``Comparison.train`` call takes.
 MAX_TRAIN_STEPS = 10**9
+
+
+class Shown(Protocol):
+    """Where a comparison is shown: a value to read and to replace (a widget's trait)."""
+
+    def get(self) -> dict[str, Any]:
+        """The shown comparison."""
+
+    def set(self, value: dict[str, Any]) -> None:
+        """Show ``value``."""
+
+
+_RUN_KEYS = ("config", "network", "optimizer_state", "metrics", "history")
 
 
 @dataclass(frozen=True)
@@ -58,9 +71,20 @@ class Comparison:
     """
 
     def __init__(
-        self, data: list[dict[str, Any]], config: dict[str, Any], changes: dict[str, Any]
+        self,
+        data: list[dict[str, Any]],
+        config: dict[str, Any],
+        changes: dict[str, Any],
+        shown: Shown | None = None,
     ) -> None:
         """Start both runs fresh from ``config["seed"]``; run b is ``config`` with ``changes``.
+
+        Args:
+            data: the points both runs train on.
+            config: run a's setup.
+            changes: run b's settings that differ.
+            shown: where the runs are shown (a widget's ``comparison`` trait): it is written
+                after every change, and read back, so training in the views counts too.
 
         Raises:
             TypeError: a change that is not a config key.
@@ -83,7 +107,24 @@ class Comparison:
         self.data = data
         self.changes = dict(changes)
         self.steps = 0
-        self.runs = (_fresh(config, data), _fresh({**config, **changes}, data))
+        self._shown = shown
+        self._runs = (_fresh(config, data), _fresh({**config, **changes}, data))
+        self._publish()
+
+    @property
+    def runs(self) -> tuple[Run, Run]:
+        """``(a, b)``: the widget's setup and the changed one, as they stand now."""
+        if self._shown is not None:
+            value = self._shown.get()
+            if value.get("active") and len(value.get("runs", [])) == 2:
+                a, b = (Run(**{key: run[key] for key in _RUN_KEYS}) for run in value["runs"])
+                self._runs = (a, b)
+        return self._runs
+
+    def _publish(self, playing: bool = False) -> None:
+        if self._shown is not None:
+            runs = [{key: getattr(run, key) for key in _RUN_KEYS} for run in self._runs]
+            self._shown.set({"active": True, "playing": playing, "runs": runs})
 
     @property
     def metrics(self) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -118,7 +159,8 @@ class Comparison:
             a, b = (
                 _advance(run, result) for run, result in zip(self.runs, reply["runs"], strict=True)
             )
-            self.runs = (a, b)
+            self._runs = (a, b)
+            self._publish()
             done += int(reply["steps"])
         self.steps += done
         return self

@@ -120,6 +120,11 @@ class NNVisu(anywidget.AnyWidget):
         help='Weight snapshots of the run(s) {"interval", "branch", "snapshots"} (seekable; '
         "read them with NNVisu.snapshots, resume with NNVisu.restore)."
     ).tag(sync=True, echo_update=False)
+    comparison = traitlets.Dict(
+        {"active": False, "playing": False, "runs": []},
+        help='Two runs compared side by side {"active", "playing", "runs": [run a, run b]}, each '
+        'run {"config", "network", "optimizer_state", "metrics", "history"} (NNVisu.compare).',
+    ).tag(sync=True)
     classroom = traitlets.Dict(
         DEFAULT_CLASSROOM,
         help='Classroom mode {"hidden": [names from NNVisu.CONTROLS], "lock_data": bool}; '
@@ -431,7 +436,9 @@ class NNVisu(anywidget.AnyWidget):
 
         Both runs start fresh from ``config["seed"]`` (equal weights when the architecture
         matches) and :meth:`Comparison.train` advances them in lockstep; each ends exactly
-        where a solo run of its own setup would.
+        where a solo run of its own setup would. The views show both runs side by side (the
+        ``comparison`` trait), where they can also be played and their settings changed; the
+        handle reads the runs from there. The widget's own run is paused and left as it is.
 
         Example:
             >>> c = w.compare(optimizer="adam").train(steps=300)
@@ -451,7 +458,9 @@ class NNVisu(anywidget.AnyWidget):
             ValueError: a shared setting (seed, problem, class count) or a bad value.
         """
         with self._lock:
-            return Comparison(self.data, self.config, changes)
+            data, config = self.data, self.config
+        self.stop()
+        return Comparison(data, config, changes, shown=_ComparisonTrait(self))
 
     def to_torch(self) -> nn.Sequential:
         """Return an equivalent ``torch.nn.Sequential`` (a copy; eval mode).
@@ -582,6 +591,21 @@ class NNVisu(anywidget.AnyWidget):
         except KeyboardInterrupt:
             run.stop()
             raise
+
+
+class _ComparisonTrait:
+    """A widget's ``comparison`` trait, where a :class:`Comparison` shows its runs."""
+
+    def __init__(self, widget: NNVisu) -> None:
+        self._widget = widget
+
+    def get(self) -> dict[str, Any]:
+        value: dict[str, Any] = self._widget.comparison
+        return value
+
+    def set(self, value: dict[str, Any]) -> None:
+        with self._widget._lock:
+            self._widget.comparison = value
 
 
 def _on_custom_message(widget: NNVisu, content: object, buffers: Sequence[bytes]) -> None:
