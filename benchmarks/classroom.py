@@ -154,6 +154,7 @@ async def classroom_run(
             "max": round(epochs[-1], 1),
         },
         "fairness": round(epochs[0] / median, 3) if median > 0 else 0.0,
+        "each_learner_epochs_per_s": [round(e, 1) for e in epochs],
         "steps_per_s": round(sum(steps) / seconds, 1),
         "requests_per_s": round(
             sum(sum(1 for s, r, _ in lr.replies if t0 <= s and r <= t1) for lr in learners)
