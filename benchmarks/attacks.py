@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import faulthandler
 import json
 import math
 import multiprocessing
 import os
 import random
+import signal
 import socket
 import struct
 import sys
@@ -627,12 +629,16 @@ ATTACKS: dict[str, Callable[[Attack], Awaitable[str]]] = {
 }
 
 
-def normal_learner_process(host: str, port: int, source_ip: str, pipe: Connection) -> None:
+def normal_learner_process(
+    host: str, port: int, source_ip: str, stop: Any, pipe: Connection
+) -> None:
     """A learner in a process of its own, so the attacks' client work never delays it.
 
-    Joins, says "joined", trains until the pipe says "stop", then sends back its replies
-    (monotonic times: the same clock in every process), busy answers and errors.
+    Joins, says "joined", trains until ``stop`` (a multiprocessing Event) is set, then sends
+    back its replies (monotonic times: the same clock in every process), busy answers and
+    errors. SIGUSR1 dumps its stacks (when it does not answer).
     """
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
 
     async def go() -> None:
         try:
@@ -644,15 +650,15 @@ def normal_learner_process(host: str, port: int, source_ip: str, pipe: Connectio
     async def train() -> None:
         learner = await Learner.join(Endpoint(host, port), seed=7, source_ip=source_ip)
         pipe.send("joined")
-        loop = asyncio.get_running_loop()
-        stop = asyncio.Event()
-        loop.add_reader(pipe.fileno(), stop.set)
         training = asyncio.ensure_future(learner.run(math.inf))
-        await stop.wait()
-        loop.remove_reader(pipe.fileno())
+        for _ in range(100_000):  # bounded: the parent stops it after one attack
+            if stop.is_set() or training.done():
+                break
+            await asyncio.sleep(0.02)
+        learner.until = time.monotonic()  # even if the cancel below lands as a request ends
         training.cancel()  # a reply still on its way is not waited for (its wait is counted)
-        with contextlib.suppress(asyncio.CancelledError):
-            await training
+        with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
+            await asyncio.wait_for(training, 10)
         pipe.send((learner.replies, learner.busy, dict(learner.errors)))
 
     asyncio.run(go())
@@ -667,9 +673,10 @@ async def under_attack(
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
     ours, theirs = context.Pipe()
+    stop = context.Event()
     learner = context.Process(
         target=normal_learner_process,
-        args=(server.host, server.port, NORMAL_LEARNER_IP, theirs),
+        args=(server.host, server.port, NORMAL_LEARNER_IP, stop, theirs),
         daemon=True,
     )
     learner.start()
@@ -687,17 +694,20 @@ async def under_attack(
             peak = max(peak, server.rss_mb())
             await asyncio.sleep(0.25)
         t1 = time.monotonic()
-        ours.send("stop")
+        stop.set()
         attack.stop.set()
         try:
             outcome = await asyncio.wait_for(attacking, 90)
         except Exception as exc:  # report, then check health anyway
             outcome = f"the attack failed: {type(exc).__name__}: {exc}"
-        if not await asyncio.to_thread(ours.poll, 90):
-            raise SystemExit(f"{name}: the normal learner did not stop")
-        answer = ours.recv()
+        if await asyncio.to_thread(ours.poll, 60):
+            answer = ours.recv()
+        else:
+            if learner.pid is not None:
+                os.kill(learner.pid, signal.SIGUSR1)  # its stacks, on stderr
+            answer = "the normal learner did not stop within 60 s"
         if isinstance(answer, str):
-            raise SystemExit(f"{name}: {answer}")
+            answer = ([], 0, {answer: 1})
         replies, busy, errors = answer
     finally:
         learner.join(10)

@@ -165,7 +165,7 @@ DECODE = msgspec.json.Decoder()
 
 async def ask(conn: WebSocketClientConnection, message: dict[str, Any] | str) -> dict[str, Any]:
     text = message if isinstance(message, str) else ENCODE.encode(message).decode()
-    await conn.write_message(text)
+    await asyncio.wait_for(conn.write_message(text), REQUEST_TIMEOUT_S)
     reply = await asyncio.wait_for(conn.read_message(), REQUEST_TIMEOUT_S)
     if reply is None:
         raise ConnectionError(f"closed by the server (code {conn.close_code})")
