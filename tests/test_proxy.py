@@ -125,12 +125,12 @@ def get(url: str, timeout: float = 5) -> tuple[int, bytes]:
 
 
 class Upstream:
-    """``python -m nnvisu.server`` on a loopback port."""
+    """``python -m nnvisu.server`` on a loopback port, behind the proxy as documented."""
 
     def __init__(self, port: int) -> None:
         self.port = port
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "nnvisu.server", "--port", str(port)],
+            [sys.executable, "-m", "nnvisu.server", "--port", str(port), "--behind-proxy"],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -314,6 +314,13 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def test_documented_upstreams_trust_the_proxy() -> None:
+    """The page reaches the servers through nginx: the docs tell them to trust its headers."""
+    text = DEPLOY.read_text(encoding="utf-8")
+    section = text[text.index("## Several machines behind nginx") :]
+    assert "--behind-proxy" in section.split("```nginx")[0]
+
+
 def test_nginx_config_is_the_documented_one(tmp_path: Path) -> None:
     """nginx itself accepts the documented block (``nginx -t``), as this test rewrites it."""
     conf = tmp_path / "nginx.conf"
@@ -342,7 +349,8 @@ def test_kubernetes_example_parses_and_probes_healthz() -> None:
     for probe in ("readinessProbe", "livenessProbe"):
         assert container[probe]["httpGet"]["path"] == "/healthz", probe
     port = container["ports"][0]["containerPort"]
-    assert str(port) in " ".join(container["command"] + container.get("args", []))
+    command = " ".join(container["command"] + container.get("args", []))
+    assert str(port) in command and "--behind-proxy" in command  # pods sit behind the Ingress
     assert pod["terminationGracePeriodSeconds"] >= 15  # the server's shutdown grace
 
     service = by_kind["Service"]
