@@ -398,6 +398,9 @@ def train(
             snapshot_cost = time.perf_counter() - done
             next_snapshot = max(next_snapshot + snapshot_s, done + snapshot_s / 2)
 
+    if snapshots and snapshots[-1].global_step == global_step:
+        # Time ran out right after a snapshot: the final state is the result, not a snapshot.
+        snapshots.pop()
     new_net = Network(net.sizes, params)
     with torch.no_grad():
         metrics = _metrics(spec, new_net, prepared)
