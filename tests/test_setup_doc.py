@@ -10,10 +10,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from test_server import cli
 
-from nnvisu import NNVisu, setup_doc, widget_file
+from nnvisu import NNVisu, handle_message, setup_doc, widget_file
 from nnvisu.classroom import CONTROLS
 from nnvisu.server.preset import ELEMENT_ID
 
@@ -179,3 +180,18 @@ def test_bad_classroom_options_stop_the_server_with_a_clear_message(
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert proc.returncode == 2
     assert re.search(match, proc.stderr), proc.stderr
+
+
+# Pace: the protocol gives a snapshot every k steps.
+def test_snapshot_steps_gives_one_snapshot_every_k_steps_as_single_requests_would() -> None:
+    w = NNVisu(n=60, batch_size=10)
+    base = {"type": "train_step", "network": w.network, "data": w.data}
+    reply = handle_message({**base, "config": {**w.config, "steps": 12}, "snapshot_steps": 3})
+    assert [s["global_step"] for s in reply["snapshots"]] == [3, 6, 9]
+    one = handle_message({**base, "config": {**w.config, "steps": 6}})
+    for got, want in zip(reply["snapshots"][1]["network"]["weights"], one["network"]["weights"],
+                         strict=True):  # fmt: skip
+        np.testing.assert_allclose(got, want, atol=1e-6)
+    too_many = handle_message({**base, "config": {**w.config, "steps": 1000}, "snapshot_steps": 1})
+    assert too_many["type"] == "error" and too_many["field"] == "snapshot_steps"
+    assert "at most 500 per request" in too_many["message"]

@@ -231,16 +231,19 @@ def _train_step(
     snapshot_s, most = bounds.snapshot_plan(
         request.snapshot_ms, budget_ms, spec.sizes, request.packed
     )
+    if request.snapshot_steps is not None:  # a paced page's frames: as many as fit the cap
+        most = bounds.snapshot_allowance(spec.sizes, request.packed)
     reserve = bounds.build_seconds(spec.sizes, request.packed, most,
                                    decoded.data.xy.shape[0])  # fmt: skip
     result = engine.train(spec, _options(config), net, state, _data(decoded.data),
                           deadline=limit, snapshot_s=snapshot_s, max_snapshots=most,
-                          reserve_s=reserve)  # fmt: skip
+                          reserve_s=reserve,
+                          snapshot_steps=request.snapshot_steps)  # fmt: skip
     metrics = result.metrics
     assert metrics.train_loss is not None  # there is at least one training point
     epoch = result.batch_size / result.train_points
     snapshots = None
-    if request.snapshot_ms is not None:
+    if request.snapshot_ms is not None or request.snapshot_steps is not None:
         snapshots = [_snapshot(s, spec.sizes, epoch, request.packed) for s in result.snapshots]
     return p.TrainStepResult(
         id=request.id,

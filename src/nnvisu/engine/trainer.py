@@ -290,6 +290,7 @@ def train(
     snapshot_s: float | None = None,
     max_snapshots: int | None = None,
     reserve_s: float = 0.0,
+    snapshot_steps: int | None = None,
 ) -> TrainResult:
     """Train ``opts.steps`` steps (fewer if the time budget or ``deadline`` runs out).
 
@@ -305,6 +306,8 @@ def train(
             training (the final state is the result itself, never a snapshot).
         max_snapshots: record at most this many snapshots.
         reserve_s: stop this long before ``deadline`` (the caller's time to build a reply).
+        snapshot_steps: record them after every this many steps instead (``snapshot_s`` is
+            then not used).
 
     Returns:
         The new network and optimizer state, metrics after training, the step count and
@@ -369,6 +372,8 @@ def train(
                 break  # the next step would end past the deadline
             left = min(_CHUNK_S, stop_at - now)
             count = max(1, min(opts.steps - ran, _MAX_CHUNK, int(left / per_step)))
+        if snapshot_steps is not None:  # a chunk ends where a snapshot is due
+            count = min(count, snapshot_steps - ran % snapshot_steps)
         epochs_x, epochs_y, first_batch = batches.span(global_step, count)
         masks = []
         if dropout:
@@ -389,14 +394,16 @@ def train(
         if ran // _CHECK_EVERY > before // _CHECK_EVERY and not bool(torch.isfinite(params).all()):
             break  # diverged: no point in going on, reported below
         done = time.perf_counter()
-        if (done >= next_snapshot and ran < opts.steps and done + snapshot_cost < stop_at
-                and len(snapshots) < most_snapshots):  # fmt: skip
-            assert snapshot_s is not None
+        room = ran < opts.steps and done + snapshot_cost < stop_at
+        room = room and len(snapshots) < most_snapshots
+        due = done >= next_snapshot if snapshot_steps is None else ran % snapshot_steps == 0
+        if room and due:
             snap = _snapshot(spec, net.sizes, params, prepared, global_step, done - started)
             if snap is not None:
                 snapshots.append(snap)
             snapshot_cost = time.perf_counter() - done
-            next_snapshot = max(next_snapshot + snapshot_s, done + snapshot_s / 2)
+            if snapshot_s is not None:
+                next_snapshot = max(next_snapshot + snapshot_s, done + snapshot_s / 2)
 
     if snapshots and snapshots[-1].global_step == global_step:
         # Time ran out right after a snapshot: the final state is the result, not a snapshot.

@@ -14,6 +14,7 @@ from nnvisu.protocol.messages import (
     BUFFER_NAMES,
     COORD_LIMIT,
     MAX_COUNT,
+    MAX_SNAPSHOT_FRAMES,
     CompareStep,
     Config,
     Evaluate,
@@ -43,6 +44,7 @@ def check(request: Request) -> None:
         _check_unique(request.config.features, "config.features")
     if isinstance(request, TrainStep):
         _check_points(request.data, request.config)
+        _check_snapshot_steps(request)
         sizes = request.config.sizes
         if request.network is not None:
             sizes = _check_network(request.network, request.config, adaptable=True)
@@ -89,6 +91,16 @@ def solo_step(request: CompareStep, index: int) -> TrainStep:
     run = request.runs[index]
     return TrainStep(config=run.config, network=run.network, optimizer_state=run.optimizer_state,
                      data=request.data, packed=request.packed)  # fmt: skip
+
+
+def _check_snapshot_steps(request: TrainStep) -> None:
+    every, steps = request.snapshot_steps, request.config.steps
+    if every is not None and (steps - 1) // every > MAX_SNAPSHOT_FRAMES:
+        raise invalid(
+            "snapshot_steps",
+            f"snapshot_steps={every} asks for {(steps - 1) // every} snapshots of "
+            f"config.steps={steps}; at most {MAX_SNAPSHOT_FRAMES} per request",
+        )
 
 
 def _check_unique(features: Sequence[str], where: str) -> None:

@@ -19,6 +19,8 @@ MAX_HIDDEN_LAYERS = 8
 MAX_NEURONS = 64
 MAX_STEPS = 100_000
 MAX_TIME_BUDGET_MS = 5000
+#: Snapshots one train_step may ask for by step count (``snapshot_steps``): 8 s of frames.
+MAX_SNAPSHOT_FRAMES = 500
 #: Hard wall-clock cap on the training of any request, whatever it asks.
 MAX_REQUEST_MS = 5000
 #: Cap on one JSON message (a request of 10,000 points and the largest network with Adam
@@ -187,6 +189,8 @@ class TrainStep(_Msg, tag="train_step", tag_field="type", kw_only=True):
 
     ``packed``: the reply's network and buffers in the packed form. ``snapshot_ms``: also
     return the network every this many milliseconds of training (for smooth animation).
+    ``snapshot_steps``: also return it after every this many steps (a page training at a
+    pace shows one per display frame); at most MAX_SNAPSHOT_FRAMES of them per request.
     """
 
     id: Id = None
@@ -196,6 +200,7 @@ class TrainStep(_Msg, tag="train_step", tag_field="type", kw_only=True):
     data: Points
     packed: bool = False
     snapshot_ms: Annotated[float, Meta(ge=1, le=MAX_TIME_BUDGET_MS)] | None = None
+    snapshot_steps: Annotated[int, Meta(ge=1, le=MAX_STEPS)] | None = None
 
 
 class InitNetwork(_Msg, tag="init_network", tag_field="type", kw_only=True):
