@@ -135,7 +135,7 @@ def map_hash(page: Page) -> int:
     return int(page.evaluate("window.nnv.mapHash('.nnv-map')"))
 
 
-def link_point(page: Page, source: str, target: str) -> tuple[float, float]:
+def link_point(page: Page, source: str, target: str) -> tuple[int, int]:
     """A point on the link's curve, a quarter of the way along (where links cross less).
 
     Links are Béziers with horizontal tangents: x(t) = x0 + d(1.5t - 1.5t² + t³),
@@ -145,7 +145,11 @@ def link_point(page: Page, source: str, target: str) -> tuple[float, float]:
     x0, y0 = a["x"] + a["width"], a["y"] + a["height"] / 2
     x1, y1 = b["x"], b["y"] + b["height"] / 2
     t = 0.25
-    return x0 + (x1 - x0) * (1.5 * t - 1.5 * t**2 + t**3), y0 + (y1 - y0) * (3 * t**2 - 2 * t**3)
+    x = x0 + (x1 - x0) * (1.5 * t - 1.5 * t**2 + t**3)
+    y = y0 + (y1 - y0) * (3 * t**2 - 2 * t**3)
+    # Whole pixels: a click event's coordinates are integers (a pointermove's are not), so
+    # where links pass close to each other both must hit the same one.
+    return round(x), round(y)
 
 
 def tooltip(page: Page) -> Locator:

@@ -6,6 +6,7 @@
 import { LIMITS } from "./generated/catalog";
 import { appendHistory } from "./historyLog";
 import { networkMatches, type NetworkJSON } from "./nn/forward";
+import { readPace, readStepSize, stepsOf, type StepSize } from "./pace";
 import { ProtocolError, type TrainStepRequest, type TrainStepResult } from "./protocol";
 import { ClientClosed, describeError, type Requester } from "./protocolClient";
 import {
@@ -26,8 +27,12 @@ import { TimelineWriter } from "./timelineLog";
  *  optimizer state, metrics and the whole history: in a notebook every push is parsed by the
  *  kernel that trains). */
 export const SAVE_INTERVAL_MS = 1000;
-/** Optimizer steps one press of "Step" trains. */
-export const STEP_STEPS = 10;
+/** At a pace (not "max"), one request trains this many display frames' worth of steps... */
+export const PACED_FRAMES = 30;
+/** ...and the next is sent once fewer than this many of its frames are left to show. */
+const PACED_LEAD = 15;
+/** A paced request still ends after this long (a network too big for the pace). */
+const PACED_BUDGET_MS = 1000;
 /** While the network does not fit the config (a reshape is on its way), retry this often... */
 const RESHAPE_WAIT_MS = 16;
 /** ...for at most this long (the reshape request has its own timeout and error). */
@@ -112,6 +117,8 @@ interface Frame {
   test_accuracy: number | null;
   data: Point[];
   optimizerState?: OptimizerState;
+  /** Trained at a pace: shown one per display frame, whatever the clock says. */
+  paced?: boolean;
 }
 
 function defaultFrame(cb: () => void): () => void {
@@ -133,6 +140,8 @@ export class TrainingLoop {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private waitingSince: number | null = null;
   private readonly now: () => number;
+  /** Steps per display frame of the request in flight (null: "max", the time budget). */
+  private pacedSteps: number | null = null;
   private readonly frame: (cb: () => void) => () => void;
   /** The newest trained state (the next request continues from it), ahead of the display. */
   private head: { network: NetworkJSON; optimizerState: OptimizerState } | null = null;
@@ -200,10 +209,14 @@ export class TrainingLoop {
     else this.play();
   }
 
-  /** One request of STEP_STEPS steps, when paused and idle. */
+  /** One request of the `step_size` trait's steps (a step, an epoch, ten), when paused. */
   step(): void {
     if (this.running || this.inFlight || this.disposed) return;
-    void this.send(STEP_STEPS, null);
+    void this.send(this.unitSteps(readStepSize(this.model)), null);
+  }
+
+  private unitSteps(unit: StepSize): number {
+    return stepsOf(unit, readData(this.model), readConfig(this.model).batch_size);
   }
 
   /** The view is gone: stop (so `playing` does not claim a loop nobody runs) and go quiet. */
@@ -218,7 +231,20 @@ export class TrainingLoop {
   }
 
   private next(): void {
-    if (this.running && !this.inFlight && !this.disposed) void this.send(this.pacer.stepsCap, this.pacer.budgetMs);
+    if (!this.running || this.inFlight || this.disposed) return;
+    const pace = readPace(this.model);
+    if (pace === "max") {
+      this.pacedSteps = null;
+      void this.send(this.pacer.stepsCap, this.pacer.budgetMs);
+      return;
+    }
+    // At a pace, train only a little ahead of the display: the tick sends the next request
+    // when the frames left to show run low.
+    if (this.pacedSteps !== null && this.queue.length > PACED_LEAD) return;
+    const perFrame = this.unitSteps(pace);
+    this.pacedSteps = perFrame;
+    const frames = Math.max(1, Math.min(PACED_FRAMES, Math.floor(100_000 / perFrame)));
+    void this.send(perFrame * frames, PACED_BUDGET_MS, perFrame);
   }
 
   private retry(ms: number): void {
@@ -234,7 +260,7 @@ export class TrainingLoop {
     return this.shown !== null && sameNetwork(this.model.get("network"), this.shown);
   }
 
-  private async send(steps: number, budgetMs: number | null): Promise<void> {
+  private async send(steps: number, budgetMs: number | null, perFrame: number | null = null): Promise<void> {
     const cfg = readConfig(this.model);
     // Continue from the newest trained state unless someone replaced the network meanwhile
     // (reset, new architecture, a weight edit): then from theirs.
@@ -262,8 +288,12 @@ export class TrainingLoop {
       data: packPoints(data, cfg.problem) ?? toProtocolData(data),
       packed: true,
     };
-    const snapshotMs = budgetMs === null ? null : this.pacer.snapshotMs(parameterCount(network));
-    if (snapshotMs !== null) request.snapshot_ms = snapshotMs;
+    if (perFrame !== null) {
+      if (steps > perFrame) request.snapshot_steps = perFrame;
+    } else {
+      const snapshotMs = budgetMs === null ? null : this.pacer.snapshotMs(parameterCount(network));
+      if (snapshotMs !== null) request.snapshot_ms = snapshotMs;
+    }
     const optimizerState = this.head?.optimizerState ?? usableOptimizerState(this.model.get("optimizer_state"));
     if (optimizerState) request.optimizer_state = packOptimizerState(optimizerState);
 
@@ -272,7 +302,7 @@ export class TrainingLoop {
     try {
       const reply = await this.client.request(request);
       if (this.disposed) return;
-      this.apply(reply, network, data, this.now() - started);
+      this.apply(reply, network, data, this.now() - started, perFrame !== null);
     } catch (err) {
       if (this.disposed || err instanceof ClientClosed) return;
       if (err instanceof ProtocolError && err.code === "busy" && this.running) {
@@ -287,7 +317,7 @@ export class TrainingLoop {
     this.next();
   }
 
-  private apply(reply: TrainStepResult, sent: NetworkJSON, data: Point[], roundTripMs: number): void {
+  private apply(reply: TrainStepResult, sent: NetworkJSON, data: Point[], roundTripMs: number, paced = false): void {
     // Someone replaced the network meanwhile (reset, new architecture, a weight edit): this
     // result continues the old one, so it is dropped rather than undoing their change.
     const trait = this.model.get("network");
@@ -303,7 +333,11 @@ export class TrainingLoop {
     const optimizerState = unpackOptimizerState(reply.optimizer_state as Parameters<typeof unpackOptimizerState>[0]);
     this.head = { network, optimizerState };
     const start = this.trainedMs;
-    this.trainedMs += reply.elapsed_ms;
+    const snapshots = reply.snapshots ?? [];
+    // At a pace, frames are display frames apart on the playback axis, whatever the training
+    // took: one per frame; at "max", they sit where the training reached them.
+    const at = (i: number, trained: number): number => start + (paced ? (i + 1) * FRAME_MS : trained);
+    this.trainedMs = at(snapshots.length, reply.elapsed_ms);
     const final: Frame = {
       at: this.trainedMs,
       global_step: reply.global_step,
@@ -315,9 +349,9 @@ export class TrainingLoop {
       test_accuracy: reply.test_accuracy,
       data,
       optimizerState,
+      paced,
     };
-    const snapshots = reply.snapshots ?? [];
-    if (!this.running || snapshots.length === 0) {
+    if (!this.running || (snapshots.length === 0 && !paced)) {
       // Shown at once; frames still queued are passed (their final states keep their point
       // on the loss curve).
       const queued = this.queue;
@@ -329,9 +363,9 @@ export class TrainingLoop {
     // Queue the request's snapshots and final state on the training-time axis; the playhead
     // sweeps them at an even pace (tick), about one request behind the newest state.
     if (this.queue.length === 0) this.playheadMs = Math.max(this.playheadMs, start); // not the idle gap
-    for (const snap of snapshots) {
+    for (const [i, snap] of snapshots.entries()) {
       this.queue.push({
-        at: start + snap.at_ms,
+        at: at(i, snap.at_ms),
         global_step: snap.global_step,
         epoch: snap.epoch,
         network: networkOf(snap.network),
@@ -340,13 +374,14 @@ export class TrainingLoop {
         accuracy: snap.accuracy,
         test_accuracy: snap.test_accuracy,
         data,
+        paced,
       });
     }
     this.queue.push(final);
     // Some slack (a quarter, at most 100 ms): a reply a little late finds frames still queued.
     const expected = Math.max(FRAME_MS, this.periodMs ?? roundTripMs);
     const period = expected + Math.min(100, expected / 4);
-    this.rate = Math.min(4, Math.max(0.2, (this.trainedMs - this.playheadMs) / period));
+    this.rate = paced ? 1 : Math.min(4, Math.max(0.2, (this.trainedMs - this.playheadMs) / period));
     if (this.cancelTick === null) {
       this.lastTick = null;
       this.tick();
@@ -367,13 +402,17 @@ export class TrainingLoop {
     this.lastTick = now;
     this.playheadMs = Math.min(this.trainedMs, this.playheadMs + elapsed * this.rate);
     let due = -1;
-    while (due + 1 < this.queue.length && this.queue[due + 1].at <= this.playheadMs) due++;
+    if (this.queue[0].paced) {
+      due = 0; // exactly one frame's steps per display frame
+      this.playheadMs = this.queue[0].at;
+    } else while (due + 1 < this.queue.length && this.queue[due + 1].at <= this.playheadMs) due++;
     if (due >= 0) {
       const passed = this.queue.slice(0, due + 1);
       this.queue = this.queue.slice(due + 1);
       this.show(passed[due], passed.slice(0, due));
     }
     if (this.queue.length > 0) this.cancelTick = this.frame(this.tick);
+    if (this.pacedSteps !== null && this.queue.length <= PACED_LEAD) this.next();
   };
 
   private stopPlayback(): void {

@@ -17,6 +17,8 @@ export interface TrainStepRequest {
   packed?: boolean;
   /** Also return the network every this many ms of training (snapshots, for animation). */
   snapshot_ms?: number;
+  /** Also return the network after every this many steps (a paced page: one per frame). */
+  snapshot_steps?: number;
 }
 
 /** The network part-way through a train_step (requested with snapshot_ms). */

@@ -120,6 +120,8 @@ export interface ViewSettings {
   eraser_radius: number;
   /** Ring each point by its current loss and mark the misclassified ones (ui/pointLoss.ts). */
   point_loss: boolean;
+  /** The loss chart's y axis. */
+  log_scale: boolean;
 }
 
 /** Classroom mode (the `classroom` trait): a teacher hides control groups and can lock the data. */
@@ -147,6 +149,10 @@ export interface Traits {
   classroom: Classroom;
   /** Two runs compared side by side (compare/state.ts); `active` false when none. */
   comparison?: import("./compare/state").Comparison;
+  /** Play's pace: "step" | "epoch" | "10_epochs" | "max" (pace.ts). */
+  pace: string;
+  /** What one press of Step trains: "step" | "epoch" | "10_epochs". */
+  step_size: string;
 }
 
 /** The part of anywidget's model API the frontend uses; the standalone host implements the same. */

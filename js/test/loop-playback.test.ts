@@ -173,4 +173,41 @@ describe("snapshot playback", () => {
     playOut();
     expect(model.get("history").map((h) => h.step)).toEqual([30, 60]);
   });
+
+  it("at a pace, asks for a frame's steps per snapshot, shows one per display frame and trains only a little ahead", async () => {
+    model.set("pace", "step");
+    loop.play();
+    const req = last();
+    expect((req.config as Record<string, unknown>).steps).toBe(30);
+    expect(req.snapshot_steps).toBe(1);
+    expect(req).not.toHaveProperty("snapshot_ms");
+    const snapshots = Array.from({ length: 29 }, (_, i) => ({
+      global_step: i + 1, epoch: i + 1, at_ms: 0.01 * i, network: packNetwork(shifted(model.get("network"), 0.001 * (i + 1))),
+      train_loss: 1, test_loss: null, accuracy: null, test_accuracy: null,
+    }));
+    clock += 5;
+    model.reply(trainReply(req, { snapshots, steps: 30, global_step: 30, elapsed_ms: 0.3,
+      optimizer_state: { optimizer: "sgd", step: 30, global_step: 30, buffers: {} } }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(requests()).toHaveLength(1); // 30 frames are queued: no need to train further yet
+    expect(model.get("metrics").global_step).toBe(1); // the first shows at once
+    const shown: number[] = [];
+    for (let i = 0; i < 13; i++) {
+      frame(1000 / 60);
+      shown.push(model.get("metrics").global_step);
+    }
+    // One step a frame, though the training took a third of a millisecond.
+    expect(shown).toEqual(Array.from({ length: 13 }, (_, i) => i + 2));
+    expect(requests()).toHaveLength(1);
+    frame(1000 / 60);
+    expect(requests()).toHaveLength(2); // the frames left ran low: the next request is out
+  });
+
+  it("a pace of one epoch asks for an epoch of minibatches per frame", () => {
+    model.set("config", { ...model.get("config"), batch_size: 1 });
+    model.set("pace", "epoch");
+    loop.play();
+    expect(last().snapshot_steps).toBe(2);
+    expect((last().config as Record<string, unknown>).steps).toBe(60);
+  });
 });

@@ -1,7 +1,7 @@
 // The training loop against a fake model and the real ProtocolClient: one request in flight,
 // pause, late replies, errors, timeouts, throttled saves, and `playing` changed from outside.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { BUSY_RETRY_MS, MAX_BUDGET_MS, MIN_BUDGET_MS, Pacer, SAVE_INTERVAL_MS, STEP_STEPS, TrainingLoop } from "../src/loop";
+import { BUSY_RETRY_MS, MAX_BUDGET_MS, MIN_BUDGET_MS, Pacer, SAVE_INTERVAL_MS, TrainingLoop } from "../src/loop";
 import { networkOf, type PackedNetwork, type PackedPoints } from "../src/payload";
 import { ProtocolClient, REQUEST_TIMEOUT_MS } from "../src/protocolClient";
 import { FakeModel, trainReply } from "./fakeModel";
@@ -211,16 +211,27 @@ describe("TrainingLoop", () => {
     expect(model.get("status").message).toMatch(/No training points/);
   });
 
-  it("step sends one request of a few steps without a time budget, only when idle", async () => {
+  it("step sends one request of the step size (here one epoch: full batch, 1 step) without a time budget, only when idle", async () => {
     loop.step();
     loop.step();
     expect(trainRequests()).toHaveLength(1);
     const config = lastRequest().config as Record<string, unknown>;
-    expect(config.steps).toBe(STEP_STEPS);
+    expect(config.steps).toBe(1);
     expect(config.time_budget_ms).toBeNull();
     await answer();
     expect(trainRequests()).toHaveLength(1);
     expect(model.get("metrics").global_step).toBe(5);
+  });
+
+  it("step trains 1 step, 1 epoch or 10 epochs of minibatches", async () => {
+    model.set("config", { ...model.get("config"), batch_size: 1 }); // 2 training points: 2 steps an epoch
+    const sizes: [string, number][] = [["step", 1], ["epoch", 2], ["10_epochs", 20]];
+    for (const [size, steps] of sizes) {
+      model.set("step_size", size);
+      loop.step();
+      expect((lastRequest().config as Record<string, unknown>).steps).toBe(steps);
+      await answer();
+    }
   });
 
   it("sends only protocol config keys", () => {

@@ -10,7 +10,7 @@ from typing import Any
 
 #: Every control name, in the order the widget shows them.
 CONTROLS: tuple[str, ...] = (
-    "step", "reset",  # header (Play stays: pausing is always allowed)
+    "step", "reset", "pace",  # header (Play stays: pausing is always allowed)
     "learning_rate", "optimizer", "momentum", "beta1", "beta2", "alpha", "eps",
     "weight_decay", "activation", "batch_size", "l1", "l2", "dropout",  # training settings
     "problem", "dataset", "classes", "noise", "points", "test_ratio",  # data panel

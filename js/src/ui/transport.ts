@@ -2,7 +2,8 @@
 import type { TrainingLoop } from "../loop";
 import type { Reshaper } from "../reshaper";
 import { commit, type WidgetModel } from "../state";
-import { button, control, icon, ICONS, onModel, type Cleanup } from "./dom";
+import { button, control, h, icon, ICONS, onModel, type Cleanup } from "./dom";
+import { mountPace, stepSizeSelect } from "./pace";
 
 /** Play or pause. `playing` may be true because another view of this model runs the loop:
  *  pausing then just switches the trait off, and that view stops. */
@@ -13,9 +14,11 @@ export function togglePlay(model: WidgetModel, loop: TrainingLoop): void {
 
 export function mountTransport(model: WidgetModel, el: HTMLElement, loop: TrainingLoop, reshaper: Reshaper): Cleanup {
   const play = button("", { class: "nnv-play" }, () => togglePlay(model, loop));
-  const step = button("Step", { class: "nnv-button", "aria-label": "Step", title: "Train a few steps" }, () => loop.step(), ICONS.step);
+  const step = button("Step", { class: "nnv-button", "aria-label": "Step", title: "Train one step size (chosen beside)" }, () => loop.step(), ICONS.step);
+  const size = stepSizeSelect(model);
   const reset = button("Reset", { class: "nnv-button", "aria-label": "Reset weights", title: "New random weights (bumps the seed)" }, () => reshaper.resetWeights(), ICONS.reset);
-  el.append(play, control("step", step), control("reset", reset));
+  el.append(play, control("step", h("span", { class: "nnv-step-group" }, step, size.el)), control("reset", reset));
+  const unmountPace = mountPace(model, el);
 
   const sync = () => {
     const playing = Boolean(model.get("playing"));
@@ -27,5 +30,10 @@ export function mountTransport(model: WidgetModel, el: HTMLElement, loop: Traini
     step.disabled = playing;
   };
   sync();
-  return onModel(model, ["change:playing"], sync);
+  const off = onModel(model, ["change:playing"], sync);
+  return () => {
+    off();
+    size.cleanup();
+    unmountPace();
+  };
 }
