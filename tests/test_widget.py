@@ -646,7 +646,7 @@ def test_classroom_from_the_constructor_and_live() -> None:
     ("kwargs", "match"),
     [
         ({"hide": ["learning_rate", "nope"]}, r"hide has unknown control name\(s\) 'nope'; "
-                                              r"valid names: step, reset, learning_rate, "),
+                                              r"valid names: step, reset, pace, learning_rate, "),
         ({"hide": "dataset"}, "hide must be a list of control names, got 'dataset'"),
         ({"lock_data": "yes"}, "lock_data must be True or False"),
     ],
