@@ -395,7 +395,7 @@ export const CLASSROOM_DEFAULTS = {
 } as const;
 
 /** Classroom mode: every control name (data-control), in the page's order. */
-export const CONTROLS = ["step", "reset", "pace", "learning_rate", "optimizer", "momentum", "beta1", "beta2", "alpha", "eps", "weight_decay", "activation", "batch_size", "l1", "l2", "dropout", "problem", "dataset", "classes", "noise", "points", "test_ratio", "features", "hidden_layers", "network", "layer_space", "tools", "show_test", "discretize", "point_loss", "chart", "timeline"] as const;
+export const CONTROLS = ["step", "reset", "pace", "learning_rate", "optimizer", "momentum", "beta1", "beta2", "alpha", "eps", "weight_decay", "activation", "batch_size", "l1", "l2", "dropout", "problem", "dataset", "classes", "noise", "points", "test_ratio", "features", "hidden_layers", "network", "layer_space", "tools", "show_test", "discretize", "point_loss", "chart", "timeline", "compare"] as const;
 
 /** The controls that change the data: disabled while the data is locked. */
 export const DATA_CONTROLS = ["dataset", "noise", "points", "classes", "test_ratio", "problem"] as const;
