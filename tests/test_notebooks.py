@@ -25,6 +25,7 @@ EXPECTED = {
     "04_overfitting_and_regularization.ipynb",
     "05_your_own_data.ipynb",
     "06_server_for_a_class.ipynb",
+    "07_watch_your_own_model.ipynb",
 }
 # Per-cell limit: generous for a loaded 2-core machine; each notebook takes a few seconds.
 CELL_TIMEOUT_S = 120

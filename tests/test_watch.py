@@ -99,6 +99,11 @@ def test_grid_values_are_the_models_own_outputs() -> None:
     # The page's bytes: class-major uint8 probabilities of those outputs.
     probs = encode.decode_probabilities(view.frame["map"], 3)
     assert np.abs(probs - torch.softmax(expected, 1).numpy()).max() <= 0.5 / 255 + 1e-6
+    # Timeline snapshots: the same square at 32×32 (corners are grid points of both).
+    assert view.watch["snapshot_resolution"] == 32 and view.snapshots[-1]["step"] == 5
+    small = encode.decode_probabilities(view.snapshots[-1]["map"], 3).reshape(32, 32, 3)
+    assert np.abs(small[0, 0] - probs.reshape(64, 64, 3)[0, 0]).max() <= 1 / 255
+    assert np.abs(small[-1, -1] - probs.reshape(64, 64, 3)[-1, -1]).max() <= 1 / 255
 
 
 def test_grid_is_a_square_around_the_points_top_row_first() -> None:

@@ -12,6 +12,7 @@ const INFO: WatchInfo = {
   bounds: [-2, 2, -1, 3],
   resolution: 2,
   neuron_resolution: 2,
+  snapshot_resolution: 2,
   model: "ResidualMLP",
   where: "Training runs in your own Python loop: this view only watches it.",
 };

@@ -25,11 +25,14 @@ export function mountWatchMap(model: WatchModel, el: HTMLElement): WatchMap {
   let pinned: Bytes | null = null;
   let raf = 0;
 
+  /** Cells a side of the map last painted (a snapshot's maps are smaller than the live one's). */
+  let painted = 0;
   const paint = (): boolean => {
     const info = model.get("watch");
-    const values = mapValues(pinned ?? model.get("frame")?.map ?? null, info);
+    const n = pinned ? info.snapshot_resolution : info.resolution;
+    const values = mapValues(pinned ?? model.get("frame")?.map ?? null, info, n);
     if (!values) return false;
-    const n = info.resolution;
+    painted = n;
     image.width = image.height = n;
     const ictx = image.getContext("2d");
     if (!ictx) return false;
@@ -51,7 +54,7 @@ export function mountWatchMap(model: WatchModel, el: HTMLElement): WatchMap {
     const info = model.get("watch");
     if (paint()) {
       // Grid samples sit on cell corners (both edges included): centre each pixel on its sample.
-      const n = info.resolution;
+      const n = painted;
       const cell = size / (n - 1);
       ctx.globalAlpha = MAP_ALPHA;
       ctx.imageSmoothingEnabled = true;

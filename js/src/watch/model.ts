@@ -9,6 +9,8 @@ export interface WatchInfo {
   bounds: [number, number, number, number];
   resolution: number;
   neuron_resolution: number;
+  /** Cells a side of the timeline snapshots' maps. */
+  snapshot_resolution: number;
   model: string;
   where: string;
 }
@@ -74,12 +76,13 @@ export function asBytes(value: Bytes): Uint8Array {
 /**
  * The map's values, node-major (class k at cell c is out[k * cells + c]) as the decision-map
  * painter takes them: uint8 probabilities / 255 for classification, float16 values for
- * regression. Null when the bytes do not hold an n×n map of this problem.
+ * regression. Null when the bytes do not hold an n×n map of this problem (n: the live map's
+ * resolution unless given, e.g. a snapshot's).
  */
-export function mapValues(data: Bytes | null, info: WatchInfo): Float32Array | null {
+export function mapValues(data: Bytes | null, info: WatchInfo, n = info.resolution): Float32Array | null {
   if (!data) return null;
   const bytes = asBytes(data);
-  const cells = info.resolution * info.resolution;
+  const cells = n * n;
   if (info.problem === "regression") {
     if (bytes.length !== 2 * cells) return null;
     const out = new Float32Array(cells);

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 #: float16's largest finite value: regression values beyond it are clamped.
@@ -22,6 +23,15 @@ def probabilities(values: Tensor) -> bytes:
     """(cells, C) probabilities → C×cells bytes, p·255 rounded."""
     scaled = values.t().clamp(0, 1).mul(255).round()
     return bytes(scaled.to(torch.uint8).contiguous().numpy().tobytes())
+
+
+def shrink(values: Tensor, n: int, size: int) -> Tensor:
+    """(n*n, C) grid values → (size*size, C) on the same square (corners kept), bilinear."""
+    if size == n:
+        return values
+    grid = values.t().reshape(1, -1, n, n)
+    small = F.interpolate(grid, size=(size, size), mode="bilinear", align_corners=True)
+    return small.reshape(-1, size * size).t()
 
 
 def regression(values: Tensor) -> bytes:

@@ -40,7 +40,9 @@ WHERE = (
     "(view.update(loss=..., step=...) after a step, or view.attach(optimizer))."
 )
 #: Timeline snapshots kept; a full timeline drops every other one (the first and newest stay).
-MAX_SNAPSHOTS = 64
+MAX_SNAPSHOTS = 48
+#: Cells a side of a snapshot's map (the whole timeline is sent again when a snapshot is added).
+SNAPSHOT_RESOLUTION = 32
 METRIC_KEYS = ("train_loss", "test_loss", "accuracy", "test_accuracy")
 
 
@@ -57,7 +59,7 @@ class WatchView(anywidget.AnyWidget):
 
     watch = traitlets.Dict(
         help='What is watched: {"problem", "classes", "bounds": [x0, x1, y0, y1], '
-        '"resolution", "neuron_resolution", "model", "where"}.'
+        '"resolution", "neuron_resolution", "snapshot_resolution", "model", "where"}.'
     ).tag(sync=True)
     data = traitlets.List(
         traitlets.Dict(), help='The points {"x", "y", "label", "test"} (at most 10,000 drawn).'
@@ -69,7 +71,8 @@ class WatchView(anywidget.AnyWidget):
     ).tag(sync=True)
     snapshots = traitlets.List(
         traitlets.Dict(),
-        help='Timeline: [{"step", "train_loss", "test_loss", "map"}] (map bytes as in frame).',
+        help='Timeline: [{"step", "train_loss", "test_loss", "map"}] (map bytes as in frame, '
+        "at snapshot_resolution).",
     ).tag(sync=True)
     history = traitlets.List(
         traitlets.Dict(), help="Loss/accuracy records by step (the playground's format)."
@@ -203,6 +206,7 @@ class WatchView(anywidget.AnyWidget):
             "bounds": self._square.bounds(),
             "resolution": self._n,
             "neuron_resolution": self._m,
+            "snapshot_resolution": min(SNAPSHOT_RESOLUTION, self._n),
             "model": type(self._model).__name__,
             "where": WHERE,
         }
@@ -212,14 +216,14 @@ class WatchView(anywidget.AnyWidget):
         started = self._pace.clock()
         snapshot = self._pace.snapshot_due()
         try:
-            frame, metrics = self._frame()
+            frame, metrics, values = self._frame()
         except Exception as error:  # the user's model: anything may go wrong, the view stays
             self._report(error)
         else:
-            self._publish(frame, metrics, snapshot)
+            self._publish(frame, metrics, values if snapshot else None)
         self._pace.finished(started, snapshot)
 
-    def _frame(self) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _frame(self) -> tuple[dict[str, Any], dict[str, Any], Tensor]:
         cells, grid_end = self._n * self._n, self._n * self._n + self._m * self._m
         outputs, layers = forward_quietly(self._model, self._inputs, slice(cells, grid_end))
         if outputs.ndim == 0 or outputs.shape[0] != len(self._inputs):
@@ -252,9 +256,12 @@ class WatchView(anywidget.AnyWidget):
             "maps": [None if x.values is None else encode.neurons(x.values) for x in layers],
             "error": None,
         }
-        return frame, metrics
+        return frame, metrics, values
 
-    def _publish(self, frame: dict[str, Any], evaluated: dict[str, Any], snapshot: bool) -> None:
+    def _publish(
+        self, frame: dict[str, Any], evaluated: dict[str, Any], snapshot: Tensor | None
+    ) -> None:
+        """Send an evaluation; ``snapshot``: its map values, to go on the timeline too."""
         reported = self._reported_loss()
         metrics = {**evaluated, "global_step": self._step}
         if reported is not None:
@@ -266,12 +273,15 @@ class WatchView(anywidget.AnyWidget):
             last = self.history[-1]["step"] if self.history else None
             if last != self._step:
                 self.history = append_history(self.history, metrics)
-            if snapshot:
-                self.snapshots = self._with_snapshot(frame["map"], metrics)
+            if snapshot is not None:
+                self.snapshots = self._with_snapshot(snapshot, metrics)
             self.status = {"state": "watching", "message": f"step {self._step}"}
         self._failed = False
 
-    def _with_snapshot(self, data: bytes, metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    def _with_snapshot(self, values: Tensor, metrics: dict[str, Any]) -> list[dict[str, Any]]:
+        small = encode.shrink(values, self._n, min(SNAPSHOT_RESOLUTION, self._n))
+        regression = self._task is not None and self._task.kind == "regression"
+        data = encode.regression(small) if regression else encode.probabilities(small)
         snap = {"step": self._step, "train_loss": metrics["train_loss"],
                 "test_loss": metrics["test_loss"], "map": data}  # fmt: skip
         kept = [s for s in self.snapshots if s["step"] != self._step]
