@@ -5,12 +5,17 @@ other client. One thread per process (and ``torch.set_num_threads(1)``) because 
 shared cores extra threads only add tail latency; more throughput comes from more
 processes (``--workers``), not more threads.
 
-Fairness: each connection has its own queue, and the thread serves the queues round-robin
-(deficit round-robin: a connection whose last request ran longer than a fair slice sits out
-rounds until the others caught up), not in arrival order. While others wait, a request's
-training is cut to a fair slice: the protocol is time-budgeted and stateless, so a shorter
-request loses nothing, its learner just sends the next one. Work is never run and then
-thrown away: a request is either refused (``busy``) before it runs, or answered.
+Fairness: each connection has its own queue, and the thread serves the queues round-robin,
+not in arrival order. A request counts as many rounds as fair slices it took (at least one);
+the next request comes from the connection that has used the fewest rounds, ties going
+round-robin (start-time fair queueing in rounds). Equal requests thus alternate strictly,
+while a connection whose requests run long sits out rounds until the others caught up; a
+connection that was idle joins at the current round, so it cannot bank turns.
+
+While others wait, a request's training is cut to a fair slice: the protocol is
+time-budgeted and stateless, so a shorter request loses nothing, its learner just sends the
+next one. Work is never run and then thrown away: a request is either refused (``busy``)
+before it runs, or answered.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ class Job:
     answer: asyncio.Future[bytes]
     deadline: Deadline = field(default_factory=Deadline)
     started: float | None = None  # time.monotonic() when the thread began it
+    cost: float = 0.0  # seconds the thread spent on it (measured in the thread)
     expiry: asyncio.TimerHandle | None = None
 
 
@@ -94,7 +100,8 @@ class TorchWorker:
         self._fair = fairness or Fairness()
         self._queues: dict[Hashable, deque[Job]] = {}
         self._ring: deque[Hashable] = deque()  # connections with queued work, in serving order
-        self._credit: dict[Hashable, float] = {}  # <= 0: seconds owed for overlong requests
+        self._rounds: dict[Hashable, int] = {}  # rounds each connection has used
+        self._round = 0  # the round of the request that started last
         self._running: Job | None = None
         self._in_flight = 0
         self._queued_bytes = 0
@@ -150,9 +157,9 @@ class TorchWorker:
         job.expiry = loop.call_later(self._fair.queue_timeout_s, self._expire, job)
         if not queue:
             self._ring.append(owner)
+            self._rounds[owner] = max(self._rounds.get(owner, 0), self._round)
         queue.append(job)
         self._queued_bytes += len(payload)
-        self._credit.setdefault(owner, 0.0)
         self._in_flight += 1
         self._idle.clear()
         running = self._running
@@ -168,8 +175,7 @@ class TorchWorker:
             self._drop(job)
         if owner in self._ring:
             self._ring.remove(owner)
-        if self._running is None or self._running.owner != owner:
-            self._credit.pop(owner, None)
+        self._rounds.pop(owner, None)
 
     def _slice(self) -> float:
         sharing = len(self._ring) + (self._running is not None)
@@ -208,27 +214,19 @@ class TorchWorker:
             self._ring.remove(owner)
 
     def _pick(self) -> Job | None:
-        """The next job, deficit round-robin over the connections with queued work."""
+        """The next job: from the connection with the fewest rounds used, round-robin on ties."""
         if not self._ring:
             return None
-        least = max(self._credit.get(owner, 0.0) for owner in self._ring)
-        if least < 0:  # everyone owes time: advance the rounds until the first is even
-            quantum = self._slice()
-            rounds = math.ceil(-least / quantum)
-            for owner in self._ring:
-                self._credit[owner] = min(0.0, self._credit.get(owner, 0.0) + rounds * quantum)
-        while True:
-            owner = self._ring[0]
-            self._ring.rotate(-1)
-            credit = self._credit.get(owner, 0.0)
-            if credit < 0:  # sits out this round, earning a slice
-                self._credit[owner] = min(0.0, credit + self._slice())
-                continue
-            queue = self._queues[owner]
-            job = queue.popleft()
-            if not queue:
-                self._unqueue(owner)
-            return job
+        owner = min(self._ring, key=lambda o: self._rounds.get(o, 0))  # the first of the least
+        self._ring.remove(owner)
+        queue = self._queues[owner]
+        job = queue.popleft()
+        if queue:
+            self._ring.append(owner)  # behind everyone else with as few rounds
+        else:
+            del self._queues[owner]
+        self._round = max(self._round, self._rounds.get(owner, 0))
+        return job
 
     def _start_next(self) -> None:
         if self._running is not None:
@@ -246,16 +244,20 @@ class TorchWorker:
         if self._closing:
             job.deadline.cut(0.0)
         quantum = self._slice()
-        done = asyncio.get_running_loop().run_in_executor(
-            self._executor, self._handler, job.payload, job.deadline
-        )
+        done = asyncio.get_running_loop().run_in_executor(self._executor, self._timed, job)
         done.add_done_callback(lambda future: self._ran(job, future, quantum))
 
+    def _timed(self, job: Job) -> bytes:
+        """Run on the thread; the cost is taken here, not on a loop that may be busy."""
+        began = time.perf_counter()
+        try:
+            return self._handler(job.payload, job.deadline)
+        finally:
+            job.cost = time.perf_counter() - began
+
     def _ran(self, job: Job, future: asyncio.Future[bytes], quantum: float) -> None:
-        assert job.started is not None
-        cost = time.monotonic() - job.started
-        if job.owner in self._credit:  # an overlong request is paid back in rounds sat out
-            self._credit[job.owner] = min(0.0, self._credit[job.owner] + quantum - cost)
+        if job.owner in self._rounds:  # a long request counts as the slices it took
+            self._rounds[job.owner] += max(1, math.ceil(job.cost / quantum - 1e-9))
         self._running = None
         self._in_flight -= 1
         if self._in_flight == 0:
