@@ -50,6 +50,7 @@ class Learner:
         self.busy = 0
         self.errors: Counter[str] = Counter()
         self.until = math.inf
+        self.worker: int | None = None  # the server process (pid) serving this learner
 
     @classmethod
     async def join(cls, server: Endpoint, seed: int, source_ip: str | None = None) -> Learner:
@@ -105,32 +106,49 @@ class Learner:
         return [(r - s) * 1000 for s, r, _ in self.replies if t0 <= s and r <= t1]
 
 
-async def learners_per_worker(server: ServerProcess, workers: int) -> list[int]:
-    """Open WebSockets per worker process, read from /healthz (each answer comes from one)."""
+async def connections_by_worker(server: ServerProcess, workers: int) -> dict[int, int]:
+    """Open WebSockets per worker process (pid), read from /healthz: each answer comes from
+    one process, chosen by the kernel, so ask until every process has answered (bounded)."""
     seen: dict[int, int] = {}
-    for _ in range(20 * workers):  # bounded: connections spread over the workers at random
+    for _ in range(40 * workers):
         health = await healthz(server)
         if "pid" in health:
             seen[int(health["pid"])] = int(health.get("connections", 0))
         if len(seen) >= workers:
             break
-    return sorted(seen.values(), reverse=True)
+    return seen
+
+
+async def join_class(server: ServerProcess, count: int, workers: int) -> list[Learner]:
+    """Learners join one after the other; each one's worker process is noted (the process
+    whose connection count went up), so fairness can be told apart from the kernel's spread.
+
+    The efficiency reference is one learner per worker process, but the kernel spreads
+    connections over the processes at random: for it, learners join again until it is so.
+    """
+    for _ in range(20):  # bounded
+        before = await connections_by_worker(server, workers)
+        learners = []
+        for seed in range(count):
+            learners.append(await Learner.join(server, seed))
+            after = await connections_by_worker(server, workers)
+            grew = [pid for pid, n in after.items() if n == before.get(pid, 0) + 1]
+            learners[-1].worker = grew[0] if len(grew) == 1 else None
+            before = after
+        spread = Counter(learner.worker for learner in learners)
+        if count != workers or (None not in spread and sorted(spread.values()) == [1] * workers):
+            return learners
+        for learner in learners:
+            learner.conn.close()
+        await asyncio.sleep(0.2)
+    return learners
 
 
 async def classroom_run(
     server: ServerProcess, count: int, workers: int, warmup: float, seconds: float
 ) -> dict[str, Any]:
     rss_before = server.rss_mb()
-    for _ in range(20):  # bounded
-        learners = await asyncio.gather(*(Learner.join(server, seed) for seed in range(count)))
-        spread = await learners_per_worker(server, workers)
-        if count != workers or spread == [1] * workers:
-            break
-        # The reference is one learner per worker process, but the kernel spreads connections
-        # over the processes at random: open them again until it is.
-        for learner in learners:
-            learner.conn.close()
-        await asyncio.sleep(0.2)
+    learners = await join_class(server, count, workers)
     cpu0 = time.process_time()
     started = time.monotonic()
     t0, t1 = started + warmup, started + warmup + seconds
@@ -141,20 +159,30 @@ async def classroom_run(
         s / learner.steps_per_epoch / seconds for s, learner in zip(steps, learners, strict=True)
     )
     median = statistics.median(epochs)
+    by_worker: dict[int | None, list[float]] = {}
+    for s, learner in zip(steps, learners, strict=True):
+        by_worker.setdefault(learner.worker, []).append(s / learner.steps_per_epoch / seconds)
+    groups = sorted((sorted(g) for g in by_worker.values()), key=len, reverse=True)
     latencies = [ms for learner in learners for ms in learner.latencies_ms(t0, t1)]
     errors: Counter[str] = Counter()
     for learner in learners:
         errors.update(learner.errors)
     return {
         "learners": count,
-        "learners_per_worker": spread,
+        "learners_per_worker": [len(g) for g in groups],
         "epochs_per_s": {
             "min": round(epochs[0], 1),
             "median": round(median, 1),
             "max": round(epochs[-1], 1),
         },
         "fairness": round(epochs[0] / median, 3) if median > 0 else 0.0,
-        "each_learner_epochs_per_s": [round(e, 1) for e in epochs],
+        # The scheduler's own fairness: within each worker process (the spread of learners
+        # over the processes is the kernel's, SO_REUSEPORT).
+        "fairness_within_worker": round(
+            min(g[0] / statistics.median(g) if statistics.median(g) > 0 else 0.0 for g in groups),
+            3,
+        ),
+        "each_learner_epochs_per_s_by_worker": [[round(e, 1) for e in g] for g in groups],
         "steps_per_s": round(sum(steps) / seconds, 1),
         "requests_per_s": round(
             sum(sum(1 for s, r, _ in lr.replies if t0 <= s and r <= t1) for lr in learners)

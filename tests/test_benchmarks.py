@@ -60,7 +60,10 @@ def test_classroom_benchmark_reports_every_learner_fairness_and_efficiency() -> 
         assert r["errors"] == {}, r
         assert r["epochs_per_s"]["min"] > 0, r  # every learner got steps trained
         assert r["epochs_per_s"]["min"] <= r["epochs_per_s"]["median"] <= r["epochs_per_s"]["max"]
-        assert 0 < r["fairness"] <= 1 and r["efficiency"] > 0
+        assert 0 < r["fairness"] <= 1 and 0 < r["fairness_within_worker"] <= 1
+        assert r["efficiency"] > 0
+        groups = r["each_learner_epochs_per_s_by_worker"]
+        assert [len(g) for g in groups] == r["learners_per_worker"]
         assert sum(r["learners_per_worker"]) == r["learners"]
 
 
