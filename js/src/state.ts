@@ -9,17 +9,19 @@ import {
   DATASET_DEFAULTS,
   LIMITS,
   OPTIMIZER_NAMES,
+  PROBLEMS,
   VIEW_DEFAULTS,
+  type FeatureName,
   type OptimizerName,
 } from "./generated/catalog";
 import type { ModelConfig, NetworkJSON } from "./nn/forward";
 import type { Timeline } from "./history";
 
-export type Problem = "classification" | "regression";
+export type Problem = (typeof PROBLEMS)[number];
 
 export const FEATURES = FEATURE_NAMES;
 /** How the input features are shown (feature chips, the diagram's input column)... */
-export const FEATURE_LABELS: Record<string, string> = {
+export const FEATURE_LABELS: Record<FeatureName, string> = {
   x: "x",
   y: "y",
   x2: "x²",

@@ -2,7 +2,7 @@
 // Regenerate. Every change asks the kernel for new points (generate_data); the dataset decides
 // the problem type and class count, and the reshaper follows with a matching network.
 import type { DataGenerator } from "../datasets";
-import { DATASETS } from "../generated/catalog";
+import { DATASETS, GENERATE_RANGES } from "../generated/catalog";
 import { readConfig, readDataset, type Problem, type WidgetModel } from "../state";
 import { button, control, field, h, hint, ICONS, onModel, select, setOptions, showValue, slider, type Cleanup, type Option } from "./dom";
 
@@ -23,9 +23,9 @@ export function mountDataPanel(model: WidgetModel, el: HTMLElement, generator: D
   );
   const dataset = select([], (name) => void generator.generate({ name }));
   const classes = select([], (k) => void generator.generate({ num_classes: Number(k) }));
-  const noise = slider("Noise", { min: 0, max: 1, step: 0.05 }, (v) => v.toFixed(2), (v) => void generator.generate({ noise: v }));
+  const noise = slider("Noise", { min: GENERATE_RANGES.noise.ge ?? 0, max: GENERATE_RANGES.noise.le ?? 1, step: 0.05 }, (v) => v.toFixed(2), (v) => void generator.generate({ noise: v }));
   const points = slider("Points", { min: 20, max: 2000, step: 10 }, (v) => v.toLocaleString("en-US"), (v) => void generator.generate({ n: v }));
-  const split = slider("Test split", { min: 0, max: 0.9, step: 0.05 }, (v) => `${Math.round(v * 100)}%`, (v) => void generator.generate({ test_ratio: v }));
+  const split = slider("Test split", { min: GENERATE_RANGES.test_ratio.ge ?? 0, max: GENERATE_RANGES.test_ratio.le ?? 0.9, step: 0.05 }, (v) => `${Math.round(v * 100)}%`, (v) => void generator.generate({ test_ratio: v }));
   const regenerate = button("Regenerate", { class: "nnv-button nnv-button--wide", title: "New random points with these settings" }, () => void generator.regenerate(), ICONS.reset);
 
   el.append(
