@@ -169,6 +169,11 @@ def test_attach_updates_from_an_unchanged_loop() -> None:
     view.detach()
     train_steps(model, X, y, 3, view, attach=False)
     assert view.step == 3  # update(step=...) from here on
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    view.attach(opt)
+    view.close()  # closing detaches: a later step leaves the view alone
+    opt.step()
+    assert view.step == 3
 
 
 def test_updates_are_rate_limited_and_adapt_to_their_cost() -> None:

@@ -40,10 +40,10 @@ torch.manual_seed(0)
 model = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), Block(32), Block(32), nn.Linear(32, 3))
 X, y = datasets.generate("spiral", n=600, num_classes=3, noise=0.05, seed=0)
 X, y = torch.tensor(X, dtype=torch.float32), torch.tensor(y)
+opt = torch.optim.Adam(model.parameters(), lr=0.01)  # imports torch.optim's machinery now
 view = nnvisu.watch(model, X[:450], y[:450], X_test=X[450:], y_test=y[450:])
 view"""
 LOOP = """\
-opt = torch.optim.Adam(model.parameters(), lr=0.01)
 start, step = time.monotonic(), 0
 while time.monotonic() - start < 14:
     model.train()
@@ -95,7 +95,7 @@ def test_watch_view_follows_a_loop_running_in_a_cell(
             seen.add(pixels)
         return len(seen) >= 3
 
-    wait_until(map_changed_three_times_while_busy, 30, "the map to change during the loop", 0.5)
+    wait_until(map_changed_three_times_while_busy, 90, "the map to change during the loop", 0.5)
     page.wait_for_function(KERNEL_IDLE, timeout=60_000)
     with lab.kernel_client(NOTEBOOK) as kernel:
         final = kernel.json("final_step")

@@ -175,6 +175,11 @@ class WatchView(anywidget.AnyWidget):
             handle.remove()
         self._handles.clear()
 
+    def close(self) -> None:
+        """Detach from the optimizer and close the view's comm."""
+        self.detach()
+        super().close()
+
     def refresh(self) -> None:
         """Evaluate and show the model now, whatever the pace."""
         with self._lock:
