@@ -40,6 +40,14 @@ DEFAULT_SETTINGS: dict[str, dict[str, Any]] = {
 }
 
 
+#: True once the current notebook panel's kernel is idle (JupyterLab and Notebook 7 alike, with
+#: ``expose_app_in_browser``): the notebook is open and can run cells.
+KERNEL_IDLE = """() => {
+  const panel = window.jupyterapp?.shell.currentWidget;
+  return panel?.sessionContext?.session?.kernel?.status === "idle";
+}"""
+
+
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket() as s:
@@ -264,3 +272,41 @@ def _answers(lab: JupyterLab) -> bool:
     except (OSError, urllib.error.URLError):
         return False
     return True
+
+
+@contextlib.contextmanager
+def server_process(
+    command: list[str], root: Path, env: dict[str, str], log_name: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run a server (marimo, Voila) in ``root`` in a session of its own, its output in
+    ``root/log_name``; on exit stop it (SIGTERM, SIGKILL after 15 s) and any kernel it left."""
+    with (root / log_name).open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=root,
+            env={**os.environ, "OMP_NUM_THREADS": "1", **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            yield process
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(5)
+            for pid in kernel_pids(root):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+
+
+def still_running(process: subprocess.Popen[bytes], root: Path, log_name: str) -> None:
+    """Fail with the server's log if it exited (while a test waits for it to answer)."""
+    if process.poll() is not None:
+        log = (root / log_name).read_text(errors="replace")
+        raise RuntimeError(f"{log_name}: the server exited with {process.returncode}:\n{log}")

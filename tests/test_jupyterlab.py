@@ -18,7 +18,14 @@ from typing import Any
 
 import nbformat
 import pytest
-from jupyter_harness import JupyterLab, KernelProbe, running_jupyterlab, wait_until, write_notebook
+from jupyter_harness import (
+    KERNEL_IDLE,
+    JupyterLab,
+    KernelProbe,
+    running_jupyterlab,
+    wait_until,
+    write_notebook,
+)
 from nbclient import NotebookClient
 from playwright.sync_api import Locator, Page, expect
 
@@ -56,10 +63,6 @@ READ_FRAMES = """() => {
   s.stop = true;
   const seconds = (performance.now() - s.start) / 1000;
   return { fps: s.frames / seconds, map_updates_per_s: s.changes / seconds };
-}"""
-KERNEL_IDLE = """() => {
-  const panel = window.jupyterapp?.shell.currentWidget;
-  return panel?.sessionContext?.session?.kernel?.status === "idle";
 }"""
 
 

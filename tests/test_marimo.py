@@ -10,11 +10,7 @@ must not be clipped inside marimo's capped output box.
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import subprocess
 import sys
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +24,7 @@ from frontend_checks import (
     shown_step,
     watch_page_errors,
 )
-from jupyter_harness import free_port, wait_until
+from jupyter_harness import free_port, server_process, still_running, wait_until
 from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.jupyter, pytest.mark.browser]
@@ -78,40 +74,21 @@ def running_marimo(root: Path, mode: str) -> Iterator[str]:
     if mode == "edit":
         command.append("--skip-update-check")
     env = {
-        **os.environ,
-        "XDG_CONFIG_HOME": str(root / ".config"),
-        "XDG_STATE_HOME": str(root / ".state"),
-        "XDG_CACHE_HOME": str(root / ".cache"),
-        "OMP_NUM_THREADS": "1",
+        f"XDG_{kind}_HOME": str(root / f".{kind.lower()}") for kind in ("CONFIG", "STATE", "CACHE")
     }
-    with (root / "marimo.log").open("wb") as log:
-        process = subprocess.Popen(
-            command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        url = f"http://127.0.0.1:{port}/"
-        try:
-            wait_until(lambda: _answers(process, url, root), 60, f"marimo {mode} to answer")
-            yield url
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
+    url = f"http://127.0.0.1:{port}/"
+    with server_process(command, root, env, "marimo.log") as process:
+
+        def answers() -> bool:
+            still_running(process, root, "marimo.log")
             try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(5)
+                with urllib.request.urlopen(url + "health", timeout=5) as response:
+                    return bool(response.status == 200)
+            except OSError:
+                return False
 
-
-def _answers(process: subprocess.Popen[bytes], url: str, root: Path) -> bool:
-    if process.poll() is not None:
-        log = (root / "marimo.log").read_text(errors="replace")
-        raise RuntimeError(f"marimo exited with {process.returncode}:\n{log}")
-    try:
-        with urllib.request.urlopen(url + "health", timeout=5) as response:
-            return bool(response.status == 200)
-    except (OSError, urllib.error.URLError):
-        return False
+        wait_until(answers, 60, f"marimo {mode} to answer")
+        yield url
 
 
 @pytest.fixture(scope="module")

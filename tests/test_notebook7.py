@@ -11,7 +11,13 @@ from collections.abc import Iterator
 
 import pytest
 from frontend_checks import LATER_STEPS, VIEW, play_until_trained, shown_step, watch_page_errors
-from jupyter_harness import JupyterLab, running_jupyterlab, wait_until, write_notebook
+from jupyter_harness import (
+    KERNEL_IDLE,
+    JupyterLab,
+    running_jupyterlab,
+    wait_until,
+    write_notebook,
+)
 from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.jupyter, pytest.mark.browser]
@@ -23,10 +29,6 @@ CELLS = [
 ]
 # Notebook 7's own, on any notebook (a plain 1+1 too): not nnvisu's.
 NOISE = ("Cannot read properties of undefined (reading 'schema')",)
-KERNEL_IDLE = """() => {
-  const panel = window.jupyterapp?.shell.currentWidget;
-  return panel?.sessionContext?.session?.kernel?.status === "idle";
-}"""
 STDOUT = '[data-mime-type="application/vnd.jupyter.stdout"]'
 RUN_CELL = """(index) => {
   const panel = window.jupyterapp.shell.currentWidget;

@@ -8,10 +8,7 @@ second client, and the view the page shows must follow it. Play trains in that s
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
-import signal
-import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -20,7 +17,14 @@ from pathlib import Path
 
 import pytest
 from frontend_checks import LATER_STEPS, VIEW, play_until_trained, shown_step, watch_page_errors
-from jupyter_harness import free_port, kernel_pids, kernel_probe, wait_until, write_notebook
+from jupyter_harness import (
+    free_port,
+    kernel_probe,
+    server_process,
+    still_running,
+    wait_until,
+    write_notebook,
+)
 from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.jupyter, pytest.mark.browser]
@@ -55,45 +59,25 @@ def running_voila(root: Path) -> Iterator[Voila]:
     (root / ".runtime").mkdir()
     command += [f"--token={voila.token}", f"--Voila.connection_dir_root={root / '.runtime'}"]
     env = {
-        **os.environ,
         "JUPYTER_RUNTIME_DIR": str(root / ".runtime"),
         "JUPYTER_CONFIG_DIR": str(root / ".config"),
         "IPYTHONDIR": str(root / ".ipython"),
-        "OMP_NUM_THREADS": "1",
     }
-    with (root / "voila.log").open("wb") as log:
-        process = subprocess.Popen(
-            command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        try:
-            wait_until(lambda: _answers(process, voila), 60, "Voila to answer")
-            yield voila
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
+    with server_process(command, root, env, "voila.log") as process:
+
+        def answers() -> bool:
+            still_running(process, root, "voila.log")
+            # Any HTTP answer will do: asking for the page itself would start a kernel.
             try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(5)
-            for pid in kernel_pids(root):  # kernels run in sessions of their own
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+                urllib.request.urlopen(f"http://127.0.0.1:{voila.port}/voila/files/none", timeout=5)
+            except urllib.error.HTTPError:
+                return True
+            except OSError:
+                return False
+            return True
 
-
-def _answers(process: subprocess.Popen[bytes], voila: Voila) -> bool:
-    if process.poll() is not None:
-        log = (voila.root / "voila.log").read_text(errors="replace")
-        raise RuntimeError(f"Voila exited with {process.returncode}:\n{log}")
-    # Any HTTP answer will do: asking for the page itself would start a kernel.
-    try:
-        urllib.request.urlopen(f"http://127.0.0.1:{voila.port}/voila/files/none", timeout=5)
-    except urllib.error.HTTPError:
-        return True
-    except OSError:
-        return False
-    return True
+        wait_until(answers, 60, "Voila to answer")
+        yield voila
 
 
 @pytest.fixture(scope="module")
