@@ -228,3 +228,39 @@ def test_banner_when_the_server_is_unreachable_and_back(
     # And it works again: training proceeds.
     train(page, at_least=5)
     assert errors == []
+
+
+def test_compare_trains_two_runs_in_lockstep_over_the_websocket(
+    server: ServerProcess, open_page: Any
+) -> None:
+    """Compare on the standalone page: compare_step through the server, each run exact."""
+    from nnvisu import handle_message
+
+    page, errors = open_page(server.url)
+    panel = page.locator(".nnv-panel--compare")
+    panel.get_by_role("button", name="Compare").click()
+    panel.get_by_label("Optimizer of run B").select_option("adam")
+    expect(panel.locator(".nnv-compare-title").nth(1)).to_contain_text("optimizer adam")
+    panel.get_by_role("button", name="Play both").click()
+    steps = (
+        "() => JSON.parse(localStorage.getItem('nnvisu:extra') || '{}').values?.comparison"
+        "?.runs?.[0]?.metrics?.global_step ?? 0"
+    )
+    page.wait_for_function(f"() => ({steps})() >= 30", timeout=60_000)
+    panel.get_by_role("button", name="Pause both").click()
+    expect(panel.get_by_role("button", name="Play both")).to_be_visible()
+    settle(page)
+    page.reload()  # the comparison is stored like the rest of the learner's state
+    expect(panel.locator(".nnv-compare-verdict")).to_contain_text("reached the lower test loss")
+    comparison = stored(page, "extra")["comparison"]
+    a, b = comparison["runs"]
+    assert a["metrics"]["global_step"] == b["metrics"]["global_step"] >= 30
+    data = stored(page, "data")["data"]
+    # This process's engine compiles on its first call: not under the request's time cap.
+    handle_message({"type": "train_step", "config": a["config"], "data": data})
+    for run in (a, b):
+        config = {**run["config"], "steps": run["metrics"]["global_step"], "time_budget_ms": None}
+        alone = handle_message({"type": "train_step", "config": config, "data": data})
+        assert alone["steps"] == config["steps"]
+        assert run["network"] == alone["network"]
+    assert errors == []
