@@ -177,7 +177,8 @@ class WatchView(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Detach from the optimizer and close the view's comm."""
-        self.detach()
+        if hasattr(self, "_handles"):  # not when __init__ refused its arguments
+            self.detach()
         super().close()
 
     def refresh(self) -> None:
