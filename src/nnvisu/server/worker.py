@@ -21,12 +21,13 @@ before it runs, or answered.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import math
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Hashable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import torch
@@ -83,6 +84,9 @@ class Fairness:
 class TorchWorker:
     """Runs protocol requests one at a time on a dedicated thread, round-robin by connection.
 
+    The thread picks its next request itself (under a lock shared with the event loop), so
+    it never waits for a busy event loop between two requests; replies go back to the loop.
+
     Args:
         handler: ``(message, deadline) -> reply bytes``, normally
             :func:`nnvisu.dispatch.handle_json` (never raises); a one-argument handler is
@@ -98,20 +102,22 @@ class TorchWorker:
         self._handler = _with_deadline(handler)
         self._max_in_flight = max_in_flight
         self._fair = fairness or Fairness()
+        # Shared with the thread, under _lock: the queues, the ring, the rounds, _running.
+        self._lock = threading.Condition()
         self._queues: dict[Hashable, deque[Job]] = {}
         self._ring: deque[Hashable] = deque()  # connections with queued work, in serving order
         self._rounds: dict[Hashable, int] = {}  # rounds each connection has used
         self._round = 0  # the round of the request that started last
         self._running: Job | None = None
+        self._closing = False
+        # The event loop's own.
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._in_flight = 0
         self._queued_bytes = 0
-        self._closing = False
         self._idle = asyncio.Event()
         self._idle.set()
-        self._executor = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="nnvisu-torch", initializer=_one_torch_thread
-        )
-        self._executor.submit(lambda: None)  # start the thread (and its warm-up) now
+        self._thread = threading.Thread(target=self._serve, name="nnvisu-torch", daemon=True)
+        self._thread.start()
 
     @property
     def in_flight(self) -> int:
@@ -126,7 +132,8 @@ class TorchWorker:
     @property
     def waiting(self) -> int:
         """Requests queued, not running."""
-        return sum(len(queue) for queue in self._queues.values())
+        with self._lock:
+            return sum(len(queue) for queue in self._queues.values())
 
     def stalled_for(self) -> float:
         """Seconds the current request has been running (0 when the thread is idle)."""
@@ -141,72 +148,76 @@ class TorchWorker:
         """
         if self._closing:
             raise Busy("the server is shutting down")
-        queue = self._queues.setdefault(owner, deque())
-        if len(queue) >= self._fair.max_queued_per_connection:
-            raise Busy(
-                f"{len(queue)} requests of this connection are already waiting; "
-                "wait for their replies"
-            )
         if self._in_flight >= self._max_in_flight:
             raise Busy(f"the server is busy ({self._in_flight} requests in flight); retry shortly")
         if self._queued_bytes + len(payload) > self._fair.max_queued_bytes:
             raise Busy(f"the server is busy ({self._queued_bytes} bytes of requests waiting); "
                        "retry shortly")  # fmt: skip
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         job = Job(owner, payload, loop.create_future())
+        with self._lock:
+            queue = self._queues.setdefault(owner, deque())
+            if len(queue) >= self._fair.max_queued_per_connection:
+                raise Busy(
+                    f"{len(queue)} requests of this connection are already waiting; "
+                    "wait for their replies"
+                )
+            if not queue:
+                self._ring.append(owner)
+                self._rounds[owner] = max(self._rounds.get(owner, 0), self._round)
+            queue.append(job)
+            running = self._running
+            if running is not None and running.started is not None and running.owner != owner:
+                # Someone waits now: the running request keeps only a fair slice.
+                running.deadline.cut(_perf(running.started) + self._slice())
+            self._lock.notify()
         job.expiry = loop.call_later(self._fair.queue_timeout_s, self._expire, job)
-        if not queue:
-            self._ring.append(owner)
-            self._rounds[owner] = max(self._rounds.get(owner, 0), self._round)
-        queue.append(job)
         self._queued_bytes += len(payload)
         self._in_flight += 1
         self._idle.clear()
-        running = self._running
-        if running is not None and running.started is not None and running.owner != owner:
-            # Someone waits now: the running request keeps only a fair slice.
-            running.deadline.cut(_perf(running.started) + self._slice())
-        self._start_next()
         return job.answer
 
     def forget(self, owner: Hashable) -> None:
         """Connection ``owner`` left: drop its queued requests unrun (a running one finishes)."""
-        for job in self._queues.pop(owner, ()):
-            self._drop(job)
-        if owner in self._ring:
-            self._ring.remove(owner)
-        self._rounds.pop(owner, None)
+        with self._lock:
+            dropped = self._queues.pop(owner, ())
+            if owner in self._ring:
+                self._ring.remove(owner)
+            self._rounds.pop(owner, None)
+        for job in dropped:
+            self._finish(job, None)
 
     def _slice(self) -> float:
         sharing = len(self._ring) + (self._running is not None)
         return max(self._fair.min_slice_s, self._fair.round_s / max(1, sharing))
 
     def _expire(self, job: Job) -> None:
-        queue = self._queues.get(job.owner)
-        if queue is not None and job in queue:
+        with self._lock:
+            queue = self._queues.get(job.owner)
+            if queue is None or job not in queue:
+                return  # started meanwhile
             queue.remove(job)
             if not queue:
                 self._unqueue(job.owner)
-            self._finish(job, Busy(f"the server is overloaded: not started within "
-                                   f"{self._fair.queue_timeout_s:g} s; retry shortly"))  # fmt: skip
+        self._finish(job, Busy(f"the server is overloaded: not started within "
+                               f"{self._fair.queue_timeout_s:g} s; retry shortly"))  # fmt: skip
 
-    def _drop(self, job: Job) -> None:
-        self._finish(job, None)
-
-    def _finish(self, job: Job, error: BaseException | None) -> None:
-        """End a job that never ran (dropped, expired or refused at shutdown)."""
-        self._queued_bytes -= len(job.payload)
+    def _finish(self, job: Job, error: BaseException | None, result: bytes = b"") -> None:
+        """On the loop: a job is done (ran, or never will); answer it and count it out."""
         if job.expiry is not None:
             job.expiry.cancel()
+        self._queued_bytes -= len(job.payload)
         self._in_flight -= 1
         if self._in_flight == 0:
             self._idle.set()
         if job.answer.done():
             return
-        if error is None:
-            job.answer.cancel()
-        else:
+        if error is not None:
             job.answer.set_exception(error)
+        elif job.started is None:
+            job.answer.cancel()  # dropped unrun: its client left
+        else:
+            job.answer.set_result(result)
 
     def _unqueue(self, owner: Hashable) -> None:
         self._queues.pop(owner, None)
@@ -228,48 +239,43 @@ class TorchWorker:
         self._round = max(self._round, self._rounds.get(owner, 0))
         return job
 
-    def _start_next(self) -> None:
-        if self._running is not None:
-            return
-        job = self._pick()
-        if job is None:
-            return
-        if job.expiry is not None:
-            job.expiry.cancel()
-        self._queued_bytes -= len(job.payload)
-        self._running = job
-        job.started = time.monotonic()
-        if self._ring:  # others are waiting already: a fair slice from the start
-            job.deadline.cut(_perf(job.started) + self._slice())
-        if self._closing:
-            job.deadline.cut(0.0)
-        quantum = self._slice()
-        done = asyncio.get_running_loop().run_in_executor(self._executor, self._timed, job)
-        done.add_done_callback(lambda future: self._ran(job, future, quantum))
+    def _serve(self) -> None:
+        """The thread: pick a job, run it, hand its reply to the loop; until closed."""
+        _one_torch_thread()
+        while True:
+            with self._lock:
+                job = self._pick()
+                while job is None and not self._closing:
+                    self._lock.wait()
+                    job = self._pick()
+                if job is None:
+                    return
+                self._running = job
+                job.started = time.monotonic()
+                quantum = self._slice()
+                if self._ring:  # others are waiting already: a fair slice from the start
+                    job.deadline.cut(time.perf_counter() + quantum)
+                if self._closing:
+                    job.deadline.cut(0.0)
+            began = time.perf_counter()
+            result, error = b"", None
+            try:
+                result = self._handler(job.payload, job.deadline)
+            except BaseException as exc:  # reported to the connection, which answers
+                error = exc
+            cost = time.perf_counter() - began
+            with self._lock:
+                self._running = None
+                if job.owner in self._rounds:  # a long request counts as the slices it took
+                    self._rounds[job.owner] += max(1, math.ceil(cost / quantum - 1e-9))
+            self._deliver(job, error, result)
 
-    def _timed(self, job: Job) -> bytes:
-        """Run on the thread; the cost is taken here, not on a loop that may be busy."""
-        began = time.perf_counter()
-        try:
-            return self._handler(job.payload, job.deadline)
-        finally:
-            job.cost = time.perf_counter() - began
-
-    def _ran(self, job: Job, future: asyncio.Future[bytes], quantum: float) -> None:
-        if job.owner in self._rounds:  # a long request counts as the slices it took
-            self._rounds[job.owner] += max(1, math.ceil(job.cost / quantum - 1e-9))
-        self._running = None
-        self._in_flight -= 1
-        if self._in_flight == 0:
-            self._idle.set()
-        if not job.answer.done():
-            error = future.exception()
-            if error is None:
-                job.answer.set_result(future.result())
-            else:
-                job.answer.set_exception(error)
-        if not self._closing:
-            self._start_next()
+    def _deliver(self, job: Job, error: BaseException | None, result: bytes) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is left to answer
+            loop.call_soon_threadsafe(self._finish, job, error, result)
 
     def shutdown(self) -> None:
         """Refuse new requests, answer queued ones ``busy`` unrun, end the running one soon.
@@ -277,12 +283,15 @@ class TorchWorker:
         The running request stops training at its next chunk and is answered normally.
         """
         self._closing = True
-        for owner in list(self._queues):
-            for job in self._queues.pop(owner):
-                self._finish(job, Busy("the server is shutting down"))
-        self._ring.clear()
-        if self._running is not None:
-            self._running.deadline.cut(0.0)
+        with self._lock:
+            queued = [job for queue in self._queues.values() for job in queue]
+            self._queues.clear()
+            self._ring.clear()
+            if self._running is not None:
+                self._running.deadline.cut(0.0)
+            self._lock.notify()
+        for job in queued:
+            self._finish(job, Busy("the server is shutting down"))
 
     async def drain(self, timeout_s: float) -> bool:
         """Wait until nothing is in flight; return False if ``timeout_s`` passed first."""
@@ -294,7 +303,13 @@ class TorchWorker:
 
     def close(self, wait: bool = True) -> None:
         """Stop the thread (waiting for it unless ``wait`` is False); queued work is dropped."""
-        self._executor.shutdown(wait=wait, cancel_futures=True)
+        self._closing = True
+        with self._lock:
+            self._queues.clear()
+            self._ring.clear()
+            self._lock.notify()
+        if wait:
+            self._thread.join(30)
 
 
 def _perf(monotonic_time: float) -> float:
