@@ -1,4 +1,5 @@
-"""Every catch-all in nnvisu logs the traceback it swallows (a bug must leave a trace)."""
+"""Every catch-all in nnvisu logs the traceback it swallows, or hands the exception itself on
+to code that reports it (a bug must leave a trace)."""
 
 from __future__ import annotations
 
@@ -34,8 +35,19 @@ def reporters(tree: ast.Module) -> set[str]:
     }
 
 
+def hands_on(handler: ast.ExceptHandler, node: ast.AST) -> bool:
+    """The caught exception itself passed on (``x = error``, ``f(error)``) to whoever reports it."""
+    if handler.name is None:
+        return False
+    bare = [node.value] if isinstance(node, ast.Assign) else []
+    bare += node.args if isinstance(node, ast.Call) else []
+    return any(isinstance(v, ast.Name) and v.id == handler.name for v in bare)
+
+
 def logs_traceback(handler: ast.ExceptHandler, known: set[str]) -> bool:
     for node in ast.walk(handler):
+        if hands_on(handler, node):
+            return True
         if isinstance(node, ast.Raise) or logging_call(node):
             return True  # logged here, or re-raised to whoever catches it
         if isinstance(node, ast.Call):

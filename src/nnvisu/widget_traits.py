@@ -9,9 +9,12 @@ the widget keeps its previous, valid value.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from nnvisu import protocol
+
+log = logging.getLogger(__name__)
 
 #: The traits validated here; the others are display state the Python side never computes on.
 CHECKED = ("config", "network", "optimizer_state", "data")
@@ -57,5 +60,6 @@ def _check(trait: str, request: dict[str, Any], only: str | None = None) -> dict
             return {}
         return {trait: error.message}
     except Exception as error:  # anything the decoder cannot even look at
+        log.warning("nnvisu: the view wrote a %s the decoder cannot read", trait, exc_info=True)
         return {trait: f"{trait} is not valid: {type(error).__name__}"}
     return {}
