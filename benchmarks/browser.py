@@ -237,6 +237,8 @@ def stored_state(setup: dict[str, Any], dataset: dict[str, Any] = DATASET) -> st
     entries = {
         "nnvisu:config": {"v": 1, "values": {"config": config}},
         "nnvisu:data": {"v": 1, "values": {"dataset": dataset}},
+        # Play at "max": as fast as the server trains (the page's default pace is slower).
+        "nnvisu:extra": {"v": 1, "values": {"pace": "max"}},
     }
     sets = "".join(
         f"localStorage.setItem({json.dumps(k)}, {json.dumps(json.dumps(v))});"
@@ -315,7 +317,8 @@ def bench_jupyter(
             )
             code = (
                 "from nnvisu import NNVisu\n"
-                f"w = NNVisu(dataset='circle', n=500, noise=0.0, test_ratio=0.5, seed=0, {args})\nw"
+                f"w = NNVisu(dataset='circle', n=500, noise=0.0, test_ratio=0.5, seed=0, {args})\n"
+                "w.pace = 'max'\nw"
             )
             notebook = f"{name}.ipynb"
             write_notebook(Path(tmp) / notebook, [code])

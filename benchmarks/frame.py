@@ -188,6 +188,7 @@ def page_trace(
         traits["optimizer_state"] = reply["optimizer_state"]
     replies = recorded_replies(traits, 120)
     traits["classroom"] = {"hidden": hide, "lock_data": False}  # hidden views do not draw
+    traits["pace"] = "max"  # the replies were recorded at max; the page's default is slower
     with sync_playwright() as p:
         browser = chromium.launch(p)
         try:
