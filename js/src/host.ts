@@ -6,6 +6,8 @@ import { Banner } from "./host/banner";
 import { BootstrapError, initialState } from "./host/bootstrap";
 import { Connection, type Message } from "./host/connection";
 import { HostModel } from "./host/model";
+import { mountSetupButtons } from "./host/setupButtons";
+import { enforceClassroom, presetOf, SetupError, setupFromHash, traitsOf, type Setup } from "./host/setup";
 import { GROUPS, Persister, Store, type StorageLike } from "./host/store";
 
 interface WidgetModule {
@@ -52,40 +54,94 @@ async function start(): Promise<void> {
   const storage = localStore();
   if (!storage) banner.show("This browser blocks local storage: your work will not survive a reload.", "info");
   const store = new Store(storage);
+  const preset = presetOf(document);
+  const { start: begin, keep } = await startingPoint(store, preset, banner);
   let state: Record<string, unknown>;
   try {
-    state = await initialState(store.load(), request);
+    state = await initialState(begin, request);
   } catch (err) {
     if (!(err instanceof BootstrapError)) throw err;
     console.warn(`nnvisu: ${err.message}`);
     store.clear();
     banner.show("Your saved work could not be used with this server version; starting fresh.", "info");
-    state = await initialState({}, request);
+    state = await initialState(preset ? traitsOf(preset) : {}, request);
   }
+  enforceClassroom(state, preset);
 
   let persister: Persister | null = null;
-  const model = new HostModel(state, { request, persist: (names) => persister?.markDirty(names) });
+  // After a damaged link, nothing is written: the work saved in this browser stays as it was.
+  const model = new HostModel(state, { request, persist: (names) => (keep ? persister?.markDirty(names) : undefined) });
   persister = new Persister(store, () => model.snapshot(), (dropped) =>
     banner.show(`Browser storage is full: not keeping ${dropped.join(", ")}.`, "info"),
   );
-  persister.markDirty(Object.values(GROUPS).flat()); // a first visit's defaults are kept too
+  if (keep) persister.markDirty(Object.values(GROUPS).flat()); // a first visit's defaults are kept too
 
   window.addEventListener("pagehide", () => persister?.flush());
+  // A share link pasted into this tab changes only the fragment: open it as a fresh load does.
+  window.addEventListener("hashchange", () => {
+    if (location.hash.startsWith("#setup=")) {
+      persister?.flush();
+      location.reload();
+    }
+  });
   window.addEventListener("online", () => connection.reconnectNow());
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "hidden") persister?.flush();
     else connection.reconnectNow();
   });
-  document.getElementById("nnvisu-start-over")?.addEventListener("click", () => {
+  const replaceAll = (traits: Record<string, unknown> | null): void => {
     persister = null; // nothing may write the old state back while reloading
     store.clear();
+    if (traits) {
+      enforceClassroom(traits, preset);
+      store.save(traits, Object.keys(traits));
+    }
     location.reload();
+  };
+  document.getElementById("nnvisu-start-over")?.addEventListener("click", () => {
+    const what = preset ? "the teacher's setup" : "the default setup";
+    if (confirm(`Start over from ${what}? Your points, network, settings and history in this browser are replaced.`)) replaceAll(null);
   });
+  mountSetupButtons(document, { model, request, banner, replaceAll });
 
   const { default: view } = await widget;
   await view.initialize?.({ model });
   root.replaceChildren(); // drop the "Loading…" placeholder
   await view.render({ model, el: root });
+}
+
+/**
+ * Where the page starts: a share link's setup (asking before it replaces saved work), else the
+ * saved work, else the server's preset, else the defaults. A damaged link shows why and starts
+ * from the defaults without writing anything (`keep` false), so the saved work survives.
+ */
+async function startingPoint(store: Store, preset: Setup | null, banner: Banner): Promise<{ start: Record<string, unknown>; keep: boolean }> {
+  const saved = store.load();
+  const hasSaved = Object.keys(saved).length > 0;
+  const fresh = (): Record<string, unknown> => (preset ? traitsOf(preset) : {});
+  let linked: Setup | null = null;
+  try {
+    linked = await setupFromHash(location.hash);
+  } catch (err) {
+    const why = err instanceof SetupError ? err.message : String(err);
+    history.replaceState(null, "", location.pathname + location.search); // a reload brings the saved work back
+    banner.show(`${why} Showing the default setup; the work saved in this browser is kept (reload to get it back).`, "error");
+    return { start: fresh(), keep: false };
+  }
+  let start: Record<string, unknown> = hasSaved ? saved : fresh();
+  if (linked) {
+    history.replaceState(null, "", location.pathname + location.search); // opened once
+    if (!hasSaved || confirm("Open the shared setup? It replaces the points, network and settings saved in this browser.")) {
+      start = traitsOf(linked);
+      if (preset && (preset.classroom as { lock_data?: boolean } | undefined)?.lock_data) {
+        const own = traitsOf(preset); // locked data: the teacher's points, whatever the link says
+        start = { ...start, data: own.data, dataset: own.dataset };
+      }
+      banner.show("Opened the shared setup.", "ok");
+    }
+  }
+  enforceClassroom(start, preset);
+  return { start, keep: true };
 }
 
 if (typeof document !== "undefined") {
