@@ -104,8 +104,8 @@ def handle_request(
         request: from :func:`nnvisu.protocol.decode` (or a Struct from
             :func:`nnvisu.protocol.decode_request`, whose arrays are then decoded here).
         started: ``time.perf_counter()`` when the request arrived: the hard time cap
-            (:data:`nnvisu.protocol.MAX_REQUEST_MS`) counts from there, and so does the
-            request's own time budget; both include building the reply.
+            (:data:`nnvisu.protocol.MAX_REQUEST_MS`) counts from there. It and the request's
+            own time budget (from the start of training) include building the reply.
         deadline: a ``time.perf_counter()`` time training must stop by (another thread may
             bring it forward while it runs, e.g. a server sharing its thread fairly).
     """
@@ -224,10 +224,9 @@ def _train_step(
     if adapted:  # class count changed: only the output layer (and its buffers) adapts
         net, buffers = engine.adapt_outputs(net, state.buffers, spec, config.seed)
         state.buffers = buffers
-    # The request's budget counts from its arrival and covers building the reply: training
-    # stops early enough for that (bounded snapshots make the reply's size bounded too).
+    # The time budget and the hard cap cover building the reply: training stops early enough
+    # for that (bounded snapshots make the reply's size bounded too).
     budget_ms = p.MAX_REQUEST_MS if config.time_budget_ms is None else config.time_budget_ms
-    limit.cut(started + budget_ms / 1000)
     snapshot_s, most = bounds.snapshot_plan(
         request.snapshot_ms, budget_ms, spec.sizes, request.packed
     )

@@ -305,7 +305,8 @@ def train(
         snapshot_s: also record the parameters (and metrics) every this many seconds of
             training (the final state is the result itself, never a snapshot).
         max_snapshots: record at most this many snapshots.
-        reserve_s: stop this long before ``deadline`` (the caller's time to build a reply).
+        reserve_s: stop this long before ``deadline`` or the end of the time budget (the
+            caller's time to build its reply, which the budget covers).
         snapshot_steps: record them after every this many steps instead (``snapshot_s`` is
             then not used).
 
@@ -361,7 +362,7 @@ def train(
     snapshot_cost = 0.0  # seconds the last snapshot took: none starts that won't end in time
     while ran < opts.steps:
         now = time.perf_counter()
-        stop_at = min(budget_at, limit.at - reserve_s)
+        stop_at = min(budget_at, limit.at) - reserve_s
         if ran and now >= stop_at:
             break
         # A chunk lasts about _CHUNK_S: the time budget is checked between chunks. How the
