@@ -286,3 +286,30 @@ def test_a_preset_starts_every_visitor_hides_and_locks_and_a_link_cannot_undo_it
     expect(page.get_by_role("combobox", name="Dataset")).to_have_value("xor")
     expect(page.get_by_role("combobox", name="Dataset")).to_be_disabled()
     assert stored(page, "data")["data"] == lesson.data
+
+
+# No surprises.
+def test_log_scale_persists(serve: Callable[..., str], open_page: Callable[..., Page]) -> None:
+    page = open_page(serve())
+    box = page.get_by_role("checkbox", name="Log scale")
+    expect(box).not_to_be_checked()
+    box.check()
+    page.wait_for_function("() => (localStorage.getItem('nnvisu:view') || '').includes("
+                           "'\"log_scale\":true')")  # fmt: skip
+    page.reload()
+    expect(page.get_by_role("checkbox", name="Log scale")).to_be_checked(timeout=30_000)
+
+
+def test_space_plays_and_pauses_anywhere_on_the_page_but_not_while_typing(
+    serve: Callable[..., str], open_page: Callable[..., Page]
+) -> None:
+    page = open_page(serve())
+    page.keyboard.press("Space")  # just loaded: nothing focused
+    expect(page.get_by_role("button", name="Pause")).to_be_visible()
+    page.mouse.click(5, 300)  # a click on the page's margin, nothing focusable there
+    page.keyboard.press("Space")
+    expect(page.get_by_role("button", name="Play")).to_be_visible()
+    page.locator("#nnvisu-share-link").evaluate("(el) => { el.parentElement.parentElement"
+                                                ".hidden = false; el.focus(); }")  # fmt: skip
+    page.keyboard.press("Space")  # typing in a field
+    expect(page.get_by_role("button", name="Play")).to_be_visible()

@@ -77,6 +77,17 @@ async function start(): Promise<void> {
   if (keep) persister.markDirty(Object.values(GROUPS).flat()); // a first visit's defaults are kept too
 
   window.addEventListener("pagehide", () => persister?.flush());
+  // Space plays and pauses anywhere on the page (the widget handles it inside itself), except
+  // where Space means something already: typing in a field, pressing a focused button.
+  document.addEventListener("keydown", (e) => {
+    if (e.key !== " " || e.ctrlKey || e.metaKey || e.altKey || e.repeat || e.defaultPrevented) return;
+    const target = e.target instanceof Element ? e.target : null;
+    if (target?.closest(".nnvisu, input, textarea, select, button, a[href], [contenteditable]")) return;
+    const play = root.querySelector<HTMLButtonElement>(".nnv-play");
+    if (!play) return;
+    e.preventDefault();
+    play.click();
+  });
   // A share link pasted into this tab changes only the fragment: open it as a fresh load does.
   window.addEventListener("hashchange", () => {
     if (location.hash.startsWith("#setup=")) {

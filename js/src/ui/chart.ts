@@ -8,7 +8,7 @@
 import { ChartBuilder, type ChartData } from "../chart/data";
 import { type Geometry, type Theme, describe, drawChart, drawCursor, geometry, nearestIndex } from "../chart/draw";
 import { REDRAW_GAP_MS, Redraw, setAttr, setText } from "../chart/redraw";
-import { type WidgetModel, readHistory } from "../state";
+import { type WidgetModel, patchView, readHistory, readView } from "../state";
 import "./chart.css";
 
 export function mountChart(model: WidgetModel, el: HTMLElement): () => void {
@@ -121,8 +121,21 @@ export function mountChart(model: WidgetModel, el: HTMLElement): () => void {
   });
   resize.observe(plot);
   model.on("change:history", onHistory);
-  const onLog = (): void => redraw.soon();
+  // The choice is the view trait's log_scale: it persists (page storage, notebook) and syncs.
+  const showLog = (): void => {
+    const on = readView(model).log_scale === true;
+    if (logBox.checked !== on) {
+      logBox.checked = on;
+      redraw.soon();
+    }
+  };
+  showLog();
+  const onLog = (): void => {
+    patchView(model, { log_scale: logBox.checked });
+    redraw.soon();
+  };
   logBox.addEventListener("change", onLog);
+  model.on("change:view", showLog);
   plot.addEventListener("pointermove", onPointer);
   plot.addEventListener("pointerleave", onLeave);
   plot.addEventListener("keydown", onKey);
@@ -132,6 +145,7 @@ export function mountChart(model: WidgetModel, el: HTMLElement): () => void {
     redraw.cancel();
     resize.disconnect();
     model.off("change:history", onHistory);
+    model.off("change:view", showLog);
     el.replaceChildren();
     el.classList.remove("nnv-curves");
   };
