@@ -23,7 +23,7 @@ mid-step), each against a fresh server while a normal learner trains: the learne
 and replies/s during the attack, the server's RSS before/peak/after and its health after.
 
     python benchmarks/load.py --workers 1 --clients 1,8,32,64 --seconds 5 --faults
-    python benchmarks/load.py --classroom [--learners 1,8,32] [--seconds 8] [--warmup 2]
+    python benchmarks/load.py --classroom [--learners 1,8,32] [--seconds 20] [--warmup 2]
 """
 
 from __future__ import annotations
@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.clients_given = args.clients is not None
     args.clients = args.clients or [1, 8, 32, 64]
-    args.seconds = args.seconds or (8.0 if args.classroom else 5.0)
+    args.seconds = args.seconds or (20.0 if args.classroom else 5.0)
     sizes = args.clients + args.learners
     if not 0 < args.seconds <= 600 or not 0 <= args.warmup <= 60:
         parser.error("--seconds must be in (0, 600] and --warmup in [0, 60]")
