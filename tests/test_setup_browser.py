@@ -277,6 +277,9 @@ def test_a_preset_starts_every_visitor_hides_and_locks_and_a_link_cannot_undo_it
     expect(page.get_by_role("combobox", name="Optimizer")).to_be_hidden()
     expect(page.get_by_role("combobox", name="Dropout")).to_be_hidden()
     expect(page.get_by_role("combobox", name="Dataset")).to_be_disabled()
+    # Locked tools look locked and say why.
+    expect(page.get_by_role("radio", name="Add points")).to_be_disabled()
+    expect(page.get_by_role("note")).to_contain_text("The points are locked for this lesson")
     # A link made elsewhere, showing everything and unlocked, cannot take that away.
     free = NNVisu("circle", n=30).share_link(url)
     page.once("dialog", lambda dialog: dialog.accept())

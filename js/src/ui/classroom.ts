@@ -12,6 +12,11 @@ import "./classroom.css";
 /** Control groups that change the data (nnvisu.classroom): disabled while the data is locked. */
 const DATA_CONTROLS: readonly string[] = DATA_CONTROL_NAMES;
 
+/** The map's point tools (Add, Erase, Clear, the classes) change the data too. */
+const LOCKED_GROUPS: readonly string[] = [...DATA_CONTROLS, "tools"];
+/** Why the data controls are off, shown in the data panel and on each of them. */
+export const LOCK_REASON = "The points are locked for this lesson: adding, erasing, generating and re-splitting them is off.";
+
 /** Marks what applyClassroom disabled, so unlocking re-enables only that. */
 const LOCK_MARK = "data-nnv-locked";
 /** Marks a hidden control group (classroom.css hides it). */
@@ -35,20 +40,34 @@ export function applyClassroom(root: HTMLElement, classroom: Classroom): void {
   for (const group of root.querySelectorAll<HTMLElement>("[data-control]")) {
     const name = group.dataset.control ?? "";
     group.toggleAttribute(HIDE_MARK, hidden.has(name));
-    const lock = classroom.lock_data && DATA_CONTROLS.includes(name);
+    const lock = classroom.lock_data && LOCKED_GROUPS.includes(name);
     for (const field of group.querySelectorAll<HTMLInputElement | HTMLButtonElement | HTMLSelectElement | HTMLTextAreaElement>(
       "input, button, select, textarea",
     )) {
       if (lock && !field.disabled) {
         field.disabled = true;
         field.setAttribute(LOCK_MARK, "");
+        field.title = LOCK_REASON;
       } else if (!lock && field.hasAttribute(LOCK_MARK)) {
         field.disabled = false;
         field.removeAttribute(LOCK_MARK);
+        field.removeAttribute("title");
       }
     }
   }
   root.classList.toggle("nnv-data-locked", classroom.lock_data);
+  // The reason, once, at the top of the data panel.
+  const panel = root.querySelector<HTMLElement>(".nnv-panel--data") ?? root;
+  let note = panel.querySelector<HTMLElement>(".nnv-lock-note");
+  if (classroom.lock_data && !note) {
+    note = document.createElement("p");
+    note.className = "nnv-lock-note";
+    note.setAttribute("role", "note");
+    note.textContent = LOCK_REASON;
+    const title = panel.querySelector(".nnv-panel-title");
+    if (title) title.after(note);
+    else panel.prepend(note);
+  } else if (!classroom.lock_data && note) note.remove();
 }
 
 /** Apply now and whenever the trait changes; returns the cleanup. */
