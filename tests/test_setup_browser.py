@@ -316,3 +316,31 @@ def test_space_plays_and_pauses_anywhere_on_the_page_but_not_while_typing(
                                                 ".hidden = false; el.focus(); }")  # fmt: skip
     page.keyboard.press("Space")  # typing in a field
     expect(page.get_by_role("button", name="Play")).to_be_visible()
+
+
+def test_test_split_re_splits_hand_drawn_points_instead_of_regenerating(
+    serve: Callable[..., str], open_page: Callable[..., Page]
+) -> None:
+    page = open_page(serve())
+    page.get_by_role("button", name="Clear").click()
+    box = page.get_by_role("application", name=MAP).bounding_box()
+    assert box is not None
+    spots = [(0.2 + 0.2 * (i % 4), 0.2 + 0.2 * (i // 4)) for i in range(12)]
+    for fx, fy in spots:
+        page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+    page.wait_for_function(
+        "() => JSON.parse(localStorage.getItem('nnvisu:data')).values.data.length === 12"
+    )
+    drawn = stored(page, "data")["data"]
+    page.get_by_role("slider", name="Test split").evaluate(
+        "(el) => { el.value = '0.25'; el.dispatchEvent(new Event('input')); "
+        "el.dispatchEvent(new Event('change')); }"
+    )
+    page.wait_for_function(
+        "() => JSON.parse(localStorage.getItem('nnvisu:data')).values.dataset.test_ratio === 0.25"
+    )
+    after = stored(page, "data")["data"]
+    assert [(p["x"], p["y"], p["label"]) for p in after] == [
+        (p["x"], p["y"], p["label"]) for p in drawn
+    ]
+    assert sum(p["test"] for p in after) == 3

@@ -3,7 +3,7 @@
 import { DATASETS } from "./generated/catalog";
 import type { DatasetInfo } from "./protocol";
 import { ClientClosed, describeError, type Requester } from "./protocolClient";
-import { clearError, MAX_SEED, readConfig, readDataset, showError, type DatasetSettings, type WidgetModel } from "./state";
+import { clearError, MAX_SEED, readConfig, readData, readDataset, showError, type DatasetSettings, type Point, type WidgetModel } from "./state";
 
 const SOURCE = "Could not generate the dataset";
 
@@ -26,6 +26,8 @@ export function normalizeSettings(s: DatasetSettings, catalogue: Catalogue): Dat
 export class DataGenerator {
   catalogue: Catalogue = FALLBACK_CATALOGUE;
   private latest = 0;
+  /** The points the generator last gave (the trait's own array until someone edits it). */
+  private generated: unknown = null;
   private readonly listeners = new Set<() => void>();
 
   constructor(
@@ -70,6 +72,7 @@ export class DataGenerator {
       if (ticket !== this.latest) return;
       const m = this.model;
       m.set("data", reply.data);
+      this.generated = m.get("data");
       const cfg = readConfig(m);
       // The dataset decides the problem; the reshaper follows with a matching network.
       const num_classes = reply.problem === "classification" ? reply.num_classes : cfg.num_classes;
@@ -84,8 +87,42 @@ export class DataGenerator {
     }
   }
 
+  /** A new test split: the generator's own points are drawn again with it (the same points);
+   *  points drawn or edited by hand keep their places and only their test marks change. */
+  resplit(ratio: number): Promise<void> {
+    const data = readData(this.model);
+    if (data === this.generated || data.length === 0) return this.generate({ test_ratio: ratio });
+    this.latest++; // a generate still on its way would replace the points: it is dropped
+    const settings = readDataset(this.model);
+    this.model.set("dataset", { ...settings, test_ratio: ratio });
+    this.model.set("data", splitPoints(data, ratio, settings.seed));
+    this.model.save_changes();
+    return Promise.resolve();
+  }
+
   /** Same settings, new random draw. */
   regenerate(): Promise<void> {
     return this.generate({ seed: (readDataset(this.model).seed + 1) % (MAX_SEED + 1) });
   }
+}
+
+/** `points` with exactly round(n · ratio) of them marked test, chosen by a seeded shuffle. */
+export function splitPoints(points: readonly Point[], ratio: number, seed: number): Point[] {
+  const n = points.length;
+  const order = Array.from({ length: n }, (_, i) => i);
+  let state = (seed >>> 0) ^ 0x9e3779b9;
+  const random = (): number => {
+    // mulberry32: small, seeded, good enough to pick which points are held out
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const test = new Set(order.slice(0, Math.round(n * ratio)));
+  return points.map((p, i) => ({ ...p, test: test.has(i) }));
 }

@@ -25,7 +25,7 @@ export function mountDataPanel(model: WidgetModel, el: HTMLElement, generator: D
   const classes = select([], (k) => void generator.generate({ num_classes: Number(k) }));
   const noise = slider("Noise", { min: GENERATE_RANGES.noise.ge ?? 0, max: GENERATE_RANGES.noise.le ?? 1, step: 0.05 }, (v) => v.toFixed(2), (v) => void generator.generate({ noise: v }));
   const points = slider("Points", { min: 20, max: 2000, step: 10 }, (v) => v.toLocaleString("en-US"), (v) => void generator.generate({ n: v }));
-  const split = slider("Test split", { min: GENERATE_RANGES.test_ratio.ge ?? 0, max: GENERATE_RANGES.test_ratio.le ?? 0.9, step: 0.05 }, (v) => `${Math.round(v * 100)}%`, (v) => void generator.generate({ test_ratio: v }));
+  const split = slider("Test split", { min: GENERATE_RANGES.test_ratio.ge ?? 0, max: GENERATE_RANGES.test_ratio.le ?? 0.9, step: 0.05 }, (v) => `${Math.round(v * 100)}%`, (v) => void generator.resplit(v));
   const regenerate = button("Regenerate", { class: "nnv-button nnv-button--wide", title: "New random points with these settings" }, () => void generator.regenerate(), ICONS.reset);
 
   el.append(
