@@ -153,7 +153,7 @@ def _compile() -> Runner | None:
         log.warning("nnvisu: TorchScript cannot compile the training steps (%s: %s); training "
                     "runs in eager PyTorch instead: the same numbers, about 2.5x slower. Set "
                     "%s=eager to choose that path and skip this attempt.",
-                    type(error).__name__, error, ENGINE_VARIABLE, exc_info=True)  # fmt: skip
+                    type(error).__name__, error, ENGINE_VARIABLE)  # fmt: skip
         return None
     if not _same_as_eager(compiled):
         log.warning(
