@@ -208,7 +208,11 @@ async def _serve(args: argparse.Namespace, limits: Limits, preset: dict[str, Any
         behind_proxy=args.behind_proxy,
     )
     server = Server(state, args.host, args.port, reuse_port=args.reuse_port)
-    server.start()
+    try:
+        server.start()
+    except StartupError:
+        state.worker.close()  # let the torch thread end before the interpreter does
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
