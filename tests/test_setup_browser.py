@@ -15,7 +15,7 @@ import pytest
 from conftest import free_port
 from playwright.sync_api import Browser, Page, expect
 
-from nnvisu import NNVisu, setup_doc
+from nnvisu import NNVisu, handle_message, setup_doc
 
 pytestmark = pytest.mark.browser
 
@@ -344,3 +344,25 @@ def test_test_split_re_splits_hand_drawn_points_instead_of_regenerating(
         (p["x"], p["y"], p["label"]) for p in drawn
     ]
     assert sum(p["test"] for p in after) == 3
+
+
+def test_a_new_dataset_starts_a_fresh_network_and_the_numbers_agree(
+    serve: Callable[..., str], open_page: Callable[..., Page]
+) -> None:
+    page = open_page(serve())
+    choose_pace(page, "Max")
+    page.get_by_role("combobox", name="Step size").select_option("10_epochs")
+    page.get_by_role("button", name="Step", exact=True).click()
+    expect(page.locator(".nnv-metric-value").first).to_have_text("10")
+    page.get_by_role("combobox", name="Dataset").select_option("xor")
+    expect(page.locator(".nnv-metric-value").first).to_have_text("0", timeout=30_000)
+    page.wait_for_function(
+        "() => JSON.parse(localStorage.getItem('nnvisu:progress')).values.history.length === 0"
+    )
+    config = stored(page, "config")["config"]
+    fresh = handle_message({"type": "init_network", "config": config})["network"]
+    page.wait_for_function(
+        "(net) => JSON.stringify(JSON.parse(localStorage.getItem('nnvisu:network'))"
+        ".values.network) === JSON.stringify(net)",
+        arg=fresh,
+    )

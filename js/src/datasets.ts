@@ -33,6 +33,8 @@ export class DataGenerator {
   constructor(
     private readonly model: WidgetModel,
     private readonly client: Requester,
+    /** Called when a new dataset or problem arrives: the old network does not belong to it. */
+    private readonly onNewProblem: () => void = () => {},
   ) {}
 
   /** Ask the kernel which datasets it has; keep the built-in list if it cannot say. */
@@ -55,6 +57,7 @@ export class DataGenerator {
 
   /** Regenerate the points with these settings changed; the latest request wins. */
   async generate(patch: Partial<DatasetSettings>): Promise<void> {
+    const before = readDataset(this.model).name;
     const settings = normalizeSettings({ ...readDataset(this.model), ...patch }, this.catalogue);
     this.model.set("dataset", settings);
     this.model.save_changes();
@@ -80,6 +83,7 @@ export class DataGenerator {
         m.set("config", { ...cfg, problem: reply.problem, num_classes });
       }
       m.save_changes();
+      if (settings.name !== before || cfg.problem !== reply.problem) this.onNewProblem();
       clearError(m, SOURCE);
     } catch (err) {
       if (err instanceof ClientClosed || ticket !== this.latest) return;

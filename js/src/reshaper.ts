@@ -45,6 +45,13 @@ export class Reshaper {
     this.check();
   }
 
+  /** Fresh weights for the same seed (a new dataset or problem, as in TensorFlow Playground):
+   *  the counters, the loss chart and the timeline start over with them. */
+  startFresh(): void {
+    this.freshPending = true;
+    this.check();
+  }
+
   dispose(): void {
     this.disposed = true;
     this.model.off("change:config", this.onConfig);

@@ -19,7 +19,7 @@ export function openSession(model: WidgetModel): Session {
   const client = new ProtocolClient(model);
   const reshaper = new Reshaper(model, client);
   const refresher = new MetricsRefresher(model, client);
-  const generator = new DataGenerator(model, client);
+  const generator = new DataGenerator(model, client, () => reshaper.startFresh());
   void generator.loadCatalogue();
   return {
     client,
