@@ -366,3 +366,24 @@ def test_a_new_dataset_starts_a_fresh_network_and_the_numbers_agree(
         ".values.network) === JSON.stringify(net)",
         arg=fresh,
     )
+
+
+def test_on_a_narrow_screen_play_and_the_map_come_first(
+    serve: Callable[..., str], open_page: Callable[..., Page]
+) -> None:
+    page = open_page(serve(), width=400)
+    play = page.get_by_role("button", name="Play").bounding_box()
+    map_box = page.get_by_role("application", name=MAP).bounding_box()
+    settings = page.get_by_role("group", name="Training settings").bounding_box()
+    assert play is not None and map_box is not None and settings is not None
+    assert play["y"] < map_box["y"] < settings["y"]
+    assert map_box["y"] < 500, map_box  # on the first screen, not 950 px down
+
+
+def test_the_status_line_sits_next_to_play(
+    serve: Callable[..., str], open_page: Callable[..., Page]
+) -> None:
+    page = open_page(serve())
+    status = page.get_by_role("status").first
+    expect(status).to_be_attached()
+    assert status.evaluate("(el) => el.parentElement.classList.contains('nnv-header')")

@@ -58,7 +58,8 @@ export function mountApp(model: WidgetModel, el: HTMLElement): Cleanup {
     "div",
     // Lumino (JupyterLab) skips its keyboard shortcuts for keys pressed inside this element.
     { class: "nnvisu", "data-lm-suppress-shortcuts": "true" },
-    h("header", { class: "nnv-header" }, transport, metrics),
+    // The status line sits next to Play: what the trainer says is read where it is driven.
+    h("header", { class: "nnv-header" }, transport, status, metrics),
     hyper,
     h(
       "div",
@@ -69,7 +70,6 @@ export function mountApp(model: WidgetModel, el: HTMLElement): Cleanup {
     ),
     timeline,
     compare,
-    status,
   );
   el.append(root);
 
