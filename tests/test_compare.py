@@ -85,6 +85,7 @@ def test_each_compared_run_equals_its_solo_run_bit_for_bit(change: dict[str, Any
             assert reply[key] == alone[key], key
 
 
+@pytest.mark.slow  # trains for several time budgets
 def test_time_budgeted_chunks_keep_both_runs_exact_and_in_step() -> None:
     data = points(400)
     configs = [BASE, {**BASE, "optimizer": "adam", "batch_size": 16, "hidden_layers": [16, 16]}]

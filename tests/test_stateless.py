@@ -195,6 +195,7 @@ configs = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.slow  # 40 examples of three runs each: the longest property of the suite
 @settings(max_examples=40, deadline=None)
 @given(config=configs, chunks=st.integers(1, 4), k=st.integers(1, 5))
 def test_chunked_requests_equal_one_request_and_a_stateful_torch_loop(
