@@ -182,7 +182,7 @@ def failure(error: BaseException) -> dict[str, Any]:
 
 def measure_playing(page: Page, root: str, warmup: float, seconds: float) -> dict[str, Any]:
     """Press Play inside ``root``, let it warm up, record for ``seconds``, press Pause."""
-    page.locator(root).get_by_role("button", name="Play").click()
+    page.locator(root).get_by_role("button", name="Play", exact=True).click()
     page.locator(root).get_by_role("button", name="Pause").wait_for()
     time.sleep(warmup)
     cdp = page.context.new_cdp_session(page)
@@ -198,7 +198,7 @@ def measure_playing(page: Page, root: str, warmup: float, seconds: float) -> dic
     raw = page.evaluate("window.__bench.stop()")
     busy = (task_seconds() - busy0) / (time.monotonic() - wall0)
     page.locator(root).get_by_role("button", name="Pause").click()
-    page.locator(root).get_by_role("button", name="Play").wait_for()
+    page.locator(root).get_by_role("button", name="Play", exact=True).wait_for()
     cdp.detach()
     return summarise(raw, busy)
 
@@ -263,7 +263,7 @@ def bench_standalone(
                 page = context.new_page()
                 page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
                 page.goto(url)
-                page.get_by_role("button", name="Play").wait_for(timeout=60_000)
+                page.get_by_role("button", name="Play", exact=True).wait_for(timeout=60_000)
                 page.wait_for_function("document.querySelector('canvas.nnv-map') !== null")
                 time.sleep(1.0)
                 out[name] = measure_playing(page, "main", warmup, seconds)
@@ -335,7 +335,7 @@ def bench_jupyter(
                 if not page.evaluate(RUN_ALL, notebook):
                     raise RuntimeError(f"{notebook} stopped being the current notebook")
                 widget = ".jp-OutputArea-output .nnvisu"
-                page.locator(widget).get_by_role("button", name="Play").wait_for()
+                page.locator(widget).get_by_role("button", name="Play", exact=True).wait_for()
                 page.wait_for_function(NOTEBOOK_READY, arg=notebook)
                 time.sleep(1.0)
                 out[name] = measure_playing(page, widget, warmup, seconds)

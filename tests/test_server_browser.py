@@ -144,7 +144,7 @@ def map_pixels(page: Page) -> str:
 
 
 def train(page: Page, at_least: int) -> None:
-    page.get_by_role("button", name="Play").click()
+    page.get_by_role("button", name="Play", exact=True).click()
     page.wait_for_function(
         "n => (JSON.parse(localStorage.getItem('nnvisu:progress') || '{}').values?.metrics"
         "?.global_step ?? 0) >= n",
@@ -152,7 +152,7 @@ def train(page: Page, at_least: int) -> None:
         timeout=60_000,
     )
     page.get_by_role("button", name="Pause").click()
-    expect(page.get_by_role("button", name="Play")).to_be_visible()
+    expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible()
 
 
 def test_page_title_and_first_visit_defaults(server: ServerProcess, open_page: Any) -> None:
@@ -195,7 +195,9 @@ def test_add_points_play_and_reload_restores_everything(
     assert stored(page, "data")["data"] == points
     assert stored(page, "network") == network  # weights and optimizer state, exactly
     assert global_step(page) == step
-    expect(page.get_by_role("button", name="Play")).to_be_visible()  # a reload starts paused
+    expect(
+        page.get_by_role("button", name="Play", exact=True)
+    ).to_be_visible()  # a reload starts paused
     # The restored weights draw the same map (a different one times out here).
     page.wait_for_function(
         "m => document.querySelector('canvas.nnv-map').toDataURL() === m", arg=trained

@@ -232,6 +232,11 @@ def test_export_is_a_file_nnvisu_load_reads_and_import_brings_it_back(
     choose_pace(page, "Max")
     page.get_by_role("button", name="Step", exact=True).click()
     expect(page.locator(".nnv-metric-value").first).to_have_text("1")
+    # The saved state is written after the display: wait for the step's network to be stored.
+    page.wait_for_function(
+        "() => JSON.parse(localStorage.getItem('nnvisu:network') || 'null')"
+        "?.values?.optimizer_state?.global_step === 1"
+    )
     with page.expect_download() as download:
         page.get_by_role("button", name="Export").click()
     path = tmp_path / "lesson.json"

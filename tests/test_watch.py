@@ -352,12 +352,17 @@ def test_the_last_steps_are_shown_after_the_cell_on_the_kernels_event_loop() -> 
             view.update(loss=1.0, step=step)
         assert view.frame["step"] == 0
 
+    # The suite's main thread may already run Playwright's loop: set it aside meanwhile, as
+    # the kernel's main thread has only its own loop.
+    outer = asyncio.events._get_running_loop()
+    asyncio.events._set_running_loop(None)
     loop = asyncio.new_event_loop()
     try:
         loop.run_until_complete(cell())
         loop.run_until_complete(asyncio.sleep(0))  # the loop runs what the cell scheduled
     finally:
         loop.close()
+        asyncio.events._set_running_loop(outer)
     assert view.frame["step"] == 5
 
 
